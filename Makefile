@@ -126,7 +126,8 @@ cluster-down: ## Stop the local cluster and remove everything it made on the hos
 	hack/cluster/down.sh
 
 .PHONY: deploy
-deploy: manifests $(KUSTOMIZE) ## Deploy Plexus (config/default) to the local cluster.
+deploy: manifests images $(KUSTOMIZE) ## Build and load the images, then deploy Plexus (config/default) to the local cluster.
+	hack/cluster/load-images.sh
 	$(KUSTOMIZE) build config/default | kubectl --kubeconfig $(KUBECONFIG_LOCAL) apply --server-side --force-conflicts -f -
 
 .PHONY: undeploy

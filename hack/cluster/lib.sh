@@ -8,6 +8,11 @@
 # kubepods cgroups, iptables chains, sysctls and the links listed below. down.sh removes all of it.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Daemons started from here must not inherit stray descriptors: a caller's `flock LOCK make ...`
+# would otherwise stay locked for as long as etcd or kubelet live.
+for fd in $(ls /proc/$$/fd 2>/dev/null); do
+  [ "$fd" -gt 2 ] 2>/dev/null && [ "$fd" != 255 ] && eval "exec $fd>&-" 2>/dev/null
+done
 CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/.cluster}
 BIN=${K8S_BIN:-$ROOT/bin/k8s}
 IMAGES_DIR=${IMAGES_DIR:-$ROOT/bin/images}

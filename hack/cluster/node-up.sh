@@ -85,6 +85,7 @@ EOT
      "binDir": "$D/cni/bin",
      "confDir": "$D/cni/net.d",
      "kubeconfig": "$D/cni/plexus-cni.kubeconfig",
+     "podResourcesSocket": "$D/kubelet/pod-resources/kubelet.sock",
      "logFile": "$D/logs/plexus-cni.log",
      "logLevel": "info",
      "capabilities": {"portMappings": true, "bandwidth": true}}
