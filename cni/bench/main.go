@@ -1,0 +1,536 @@
+/*
+Copyright 2026 The Plexus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/containernetworking/plugins/pkg/testutils"
+	"github.com/vishvananda/netlink"
+)
+
+var (
+	plexusBin  = flag.String("plexus", "", "plexus-cni binary (default: build ./cni into a temp dir)")
+	pluginDir  = flag.String("plugins", "", "reference plugin dir (default: build them from go.mod's containernetworking/plugins)")
+	sizes      = flag.String("attachments", "1,4,16,64", "attachment counts (cluster network included)")
+	iterScale  = flag.Float64("scale", 1, "multiply the default iteration counts")
+	scenarios  = flag.String("scenarios", "local,direct-api", "local: no API (cluster + defaultNetworks from files, the agent-mode path); direct-api: a TLS HTTP/2 API server for pod, NADs, status and events")
+	cniVersion = flag.String("cni-version", "1.0.0", "CNI version of every configuration")
+	verbose    = flag.Bool("v", false, "print plexus-cni's last ADD timing line per size")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type env struct {
+	work    string
+	plexus  string
+	plugins string
+	hostNS  ns.NetNS
+	podNS   ns.NetNS
+	api     *fakeAPI
+}
+
+func run() error {
+	if os.Geteuid() != 0 {
+		return errors.New("needs root (network namespaces, links)")
+	}
+	work, err := os.MkdirTemp("", "plexus-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	e := &env{work: work, plexus: *plexusBin, plugins: *pluginDir}
+	if err := e.build(); err != nil {
+		return err
+	}
+	if e.hostNS, err = testutils.NewNS(); err != nil {
+		return fmt.Errorf("failed to create the host netns: %w", err)
+	}
+	defer func() { _ = e.hostNS.Close(); _ = testutils.UnmountNS(e.hostNS) }()
+	if e.podNS, err = testutils.NewNS(); err != nil {
+		return fmt.Errorf("failed to create the pod netns: %w", err)
+	}
+	defer func() { _ = e.podNS.Close(); _ = testutils.UnmountNS(e.podNS) }()
+	// The uplink and the fake API server live in the host netns (its loopback).
+	if err := e.hostNS.Do(func(ns.NetNS) error {
+		lo, err := netlink.LinkByName("lo")
+		if err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(lo); err != nil {
+			return err
+		}
+		e.api = newFakeAPI()
+		return addVeth("uplink0")
+	}); err != nil {
+		return err
+	}
+	defer e.api.srv.Close()
+
+	fmt.Printf("plexus-cni %s, delegates from %s, CNI %s, cache dir on %s\n", e.plexus, e.plugins, *cniVersion, fsType(work))
+	fmt.Println("ovh = plexus-cni wall (exec to exit) - sum of its delegate calls (its timing log); paired = plexus ADD wall -")
+	fmt.Println("the same delegates run directly through libcni in the same iteration (noisier); ovh/extra = (ovh p50 - ovh p50")
+	fmt.Println("at the smallest size) / extra attachments.")
+	fmt.Printf("process start-up of plexus-cni (VERSION), p50 %s\n\n", e.startup())
+	var counts []int
+	for _, s := range strings.Split(*sizes, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(s), &n); err != nil || n < 1 {
+			return fmt.Errorf("bad attachment count %q", s)
+		}
+		counts = append(counts, n)
+	}
+	for _, sc := range strings.Split(*scenarios, ",") {
+		fmt.Printf("scenario %s\n", sc)
+		fmt.Printf("%4s %5s | %9s %9s %9s | %9s %9s %9s | %9s | %7s | %9s %9s | %9s %9s\n", "att", "iters",
+			"ADD p50", "ADD p99", "direct50", "ovh p50", "ovh p99", "ovh/extra", "paired50", "API/ADD",
+			"DEL p50", "dirDEL50", "DELovh50", "DELovh99")
+		var base time.Duration
+		for _, n := range counts {
+			r, err := e.measure(sc, n, iterations(n))
+			if err != nil {
+				return fmt.Errorf("%s, %d attachments: %w", sc, n, err)
+			}
+			perExtra := "-"
+			if n == counts[0] {
+				base = r.ovhAdd.p(50)
+			} else {
+				perExtra = fmtD((r.ovhAdd.p(50) - base) / time.Duration(n-counts[0]))
+			}
+			fmt.Printf("%4d %5d | %9s %9s %9s | %9s %9s %9s | %9s | %7.1f | %9s %9s | %9s %9s\n", n, r.iters,
+				fmtD(r.add.p(50)), fmtD(r.add.p(99)), fmtD(r.direct.p(50)), fmtD(r.ovhAdd.p(50)), fmtD(r.ovhAdd.p(99)), perExtra,
+				fmtD(r.pairAdd.p(50)), r.apiPerAdd, fmtD(r.del.p(50)), fmtD(r.directDel.p(50)), fmtD(r.ovhDel.p(50)), fmtD(r.ovhDel.p(99)))
+			if *verbose {
+				fmt.Printf("      last ADD: %s\n", r.lastTiming)
+			}
+		}
+		fmt.Println()
+	}
+	return nil
+}
+
+func iterations(n int) int {
+	it := 200 / n
+	if it > 60 {
+		it = 60
+	}
+	if it < 8 {
+		it = 8
+	}
+	return int(float64(it) * *iterScale)
+}
+
+func fmtD(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+func fsType(path string) string {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return "?"
+	}
+	switch st.Type {
+	case 0x01021994:
+		return "tmpfs"
+	case 0x794c7630:
+		return "overlayfs"
+	case 0xef53:
+		return "ext4"
+	case 0x58465342:
+		return "xfs"
+	}
+	return fmt.Sprintf("fs 0x%x", st.Type)
+}
+
+func addVeth(name string) error {
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: name + "p"}); err != nil {
+		return fmt.Errorf("failed to add veth %s: %w", name, err)
+	}
+	for _, n := range []string{name, name + "p"} {
+		l, err := netlink.LinkByName(n)
+		if err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *env) build() error {
+	root, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	dir := filepath.Dir(strings.TrimSpace(string(root)))
+	if e.plexus == "" {
+		e.plexus = filepath.Join(e.work, "plexus-cni")
+		// Built as hack/build.sh builds it: static (CGO off; a dynamically linked Go binary
+		// pays ~1 ms of ld.so start-up per exec) and stripped.
+		if out, err := gocmd(dir, "build", "-ldflags", "-s -w", "-o", e.plexus, "./cni"); err != nil {
+			return fmt.Errorf("go build ./cni: %w\n%s", err, out)
+		}
+	}
+	if e.plugins == "" {
+		e.plugins = filepath.Join(e.work, "plugins")
+		args := []string{"build", "-ldflags", "-s -w", "-o", e.plugins + "/"}
+		for _, p := range []string{"main/bridge", "main/macvlan", "ipam/host-local", "meta/tuning"} {
+			args = append(args, "github.com/containernetworking/plugins/plugins/"+p)
+		}
+		if out, err := gocmd(dir, args...); err != nil {
+			return fmt.Errorf("go build of the reference plugins: %w\n%s", err, out)
+		}
+	}
+	return nil
+}
+
+func gocmd(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	return cmd.CombinedOutput()
+}
+
+// startup is the p50 wall time of "plexus-cni" answering VERSION.
+func (e *env) startup() string {
+	var s samples
+	for range 50 {
+		cmd := exec.Command(e.plexus)
+		cmd.Env = []string{"CNI_COMMAND=VERSION"}
+		cmd.Stdin = strings.NewReader(`{"cniVersion":"1.0.0"}`)
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return "error: " + err.Error()
+		}
+		s = append(s, time.Since(start))
+	}
+	return fmtD(s.p(50))
+}
+
+type samples []time.Duration
+
+func (s samples) p(q int) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	c := append(samples(nil), s...)
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	idx := (len(c)*q + 99) / 100
+	if idx > 0 {
+		idx--
+	}
+	return c[idx]
+}
+
+type result struct {
+	iters int
+	// add is the plexus ADD wall; direct the same delegates through libcni.
+	add, direct samples
+	// ovhAdd/ovhDel are plexus wall − Σ delegate wall (from plexus' timing log).
+	ovhAdd, ovhDel samples
+	// pairAdd is plexus ADD wall − direct ADD wall (paired, noisier).
+	pairAdd samples
+	// lastTiming is plexus-cni's timing line of the last ADD.
+	lastTiming string
+	// del/directDel are the DEL walls.
+	del, directDel samples
+	apiPerAdd      float64
+}
+
+// measure runs one scenario with n attachments (cluster network + n-1 macvlans).
+func (e *env) measure(scenario string, n, iters int) (*result, error) {
+	dir := filepath.Join(e.work, fmt.Sprintf("%s-%d", scenario, n))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	clusterPath := filepath.Join(dir, "10-cluster.conflist")
+	cluster := fmt.Sprintf(`{"cniVersion":%q,"name":"cluster","plugins":[{"type":"bridge","bridge":"cl0","isGateway":true,
+		"ipam":{"type":"host-local","subnet":"10.88.0.0/16","dataDir":%q}}]}`, *cniVersion, filepath.Join(dir, "ipam-cluster"))
+	mv := fmt.Sprintf(`{"cniVersion":%q,"name":"mv","plugins":[{"type":"macvlan","master":"uplink0","mode":"bridge",
+		"ipam":{"type":"host-local","subnet":"10.90.0.0/16","dataDir":%q}},{"type":"tuning","sysctl":{"net.ipv4.conf.IFNAME.arp_filter":"1"}}]}`,
+		*cniVersion, filepath.Join(dir, "ipam-mv"))
+	mvPath := filepath.Join(dir, "mv.conflist")
+	for p, c := range map[string]string{clusterPath: cluster, mvPath: mv} {
+		if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	conf := map[string]any{"cniVersion": *cniVersion, "name": "plexus", "type": "plexus-cni", "clusterNetwork": clusterPath,
+		"cniDir": filepath.Join(dir, "plexus-cache"), "binDir": e.plugins, "logLevel": "verbose",
+		"logFile": filepath.Join(dir, "plexus.log"), "podResourcesSocket": filepath.Join(dir, "none.sock")}
+	switch scenario {
+	case "local":
+		var dn []string
+		for range n - 1 {
+			dn = append(dn, mvPath)
+		}
+		conf["defaultNetworks"] = dn
+		conf["systemNamespaces"] = []string{}
+	case "direct-api":
+		kc, err := e.api.kubeconfig(dir)
+		if err != nil {
+			return nil, err
+		}
+		conf["kubeconfig"] = kc
+		// Distinct NADs (mv1, mv2, ...), all with the macvlan + tuning configuration.
+		var names []string
+		for i := 1; i < n; i++ {
+			names = append(names, fmt.Sprintf("mv%d", i))
+		}
+		e.api.set(strings.Join(names, ","), strings.Replace(mv, `"name":"mv",`, "", 1))
+	default:
+		return nil, fmt.Errorf("unknown scenario %q", scenario)
+	}
+	stdin, err := json.Marshal(conf)
+	if err != nil {
+		return nil, err
+	}
+	clusterList, err := libcni.NetworkConfFromBytes([]byte(cluster))
+	if err != nil {
+		return nil, err
+	}
+	mvList, err := libcni.NetworkConfFromBytes([]byte(mv))
+	if err != nil {
+		return nil, err
+	}
+	direct := libcni.NewCNIConfigWithCacheDir([]string{e.plugins}, filepath.Join(dir, "direct-cache"), nil)
+	r := &result{iters: iters}
+	apiBefore := e.api.requests.Load()
+	for i := range iters + 1 { // iteration 0 warms caches and is not counted
+		pid, did := fmt.Sprintf("p%d-%d", n, i), fmt.Sprintf("d%d-%d", n, i)
+		var pAdd, pDel, dAdd, dDel, pAddDelegates, pDelDelegates time.Duration
+		plexusFirst := i%2 == 0
+		for round := range 2 {
+			if (round == 0) == plexusFirst {
+				logFile := conf["logFile"].(string)
+				if pAdd, pAddDelegates, err = e.plexusCmd("ADD", pid, stdin, logFile); err != nil {
+					return nil, err
+				}
+				if b, err := os.ReadFile(logFile); err == nil {
+					if _, t, ok := strings.Cut(string(b), "Timing: "); ok {
+						r.lastTiming = strings.TrimSpace(t)
+					}
+				}
+				if pDel, pDelDelegates, err = e.plexusCmd("DEL", pid, stdin, logFile); err != nil {
+					return nil, err
+				}
+			} else {
+				if dAdd, dDel, err = e.directCmds(direct, did, clusterList, mvList, n); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if i == 0 {
+			apiBefore = e.api.requests.Load()
+			continue
+		}
+		r.add = append(r.add, pAdd)
+		r.direct = append(r.direct, dAdd)
+		r.ovhAdd = append(r.ovhAdd, pAdd-pAddDelegates)
+		r.ovhDel = append(r.ovhDel, pDel-pDelDelegates)
+		r.pairAdd = append(r.pairAdd, pAdd-dAdd)
+		r.del = append(r.del, pDel)
+		r.directDel = append(r.directDel, dDel)
+	}
+	r.apiPerAdd = float64(e.api.requests.Load()-apiBefore) / float64(iters)
+	return r, nil
+}
+
+func k8sArgs(id string) string {
+	return "IgnoreUnknown=true;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=pod;K8S_POD_INFRA_CONTAINER_ID=" + id + ";K8S_POD_UID=" + podUID
+}
+
+// plexusCmd execs plexus-cni like a runtime does, from the host netns, and returns
+// its wall time and the delegates' share of it (from plexus-cni's timing log line).
+func (e *env) plexusCmd(command, id string, stdin []byte, logFile string) (time.Duration, time.Duration, error) {
+	var wall time.Duration
+	var runErr error
+	if err := os.Truncate(logFile, 0); err != nil && !os.IsNotExist(err) {
+		return 0, 0, err
+	}
+	err := e.hostNS.Do(func(ns.NetNS) error {
+		cmd := exec.Command(e.plexus)
+		cmd.Env = []string{"CNI_COMMAND=" + command, "CNI_CONTAINERID=" + id, "CNI_NETNS=" + e.podNS.Path(), "CNI_IFNAME=eth0",
+			"CNI_ARGS=" + k8sArgs(id), "CNI_PATH=" + e.plugins, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+		cmd.Stdin = bytes.NewReader(stdin)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		start := time.Now()
+		runErr = cmd.Run()
+		wall = time.Since(start)
+		if runErr != nil {
+			runErr = fmt.Errorf("plexus-cni %s: %w: %s%s", command, runErr, out.String(), errOut.String())
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	if runErr != nil {
+		return 0, 0, runErr
+	}
+	delegates, err := delegateWall(logFile)
+	return wall, delegates, err
+}
+
+// delegateWall reads "delegates=<duration>" from the last timing line of the log.
+func delegateWall(logFile string) (time.Duration, error) {
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		return 0, fmt.Errorf("failed to read the plexus-cni log: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		_, rest, ok := strings.Cut(lines[i], "Timing: ")
+		if !ok {
+			continue
+		}
+		for _, f := range strings.Fields(rest) {
+			if v, ok := strings.CutPrefix(f, "delegates="); ok {
+				return time.ParseDuration(v)
+			}
+		}
+	}
+	return 0, fmt.Errorf("no timing line in the plexus-cni log:\n%s", b)
+}
+
+// directCmds runs the same delegates through libcni (ADD in order, DEL in reverse).
+func (e *env) directCmds(c *libcni.CNIConfig, id string, cluster, mv *libcni.NetworkConfigList, n int) (add, del time.Duration, err error) {
+	args := [][2]string{}
+	for _, kv := range strings.Split(k8sArgs(id), ";") {
+		k, v, _ := strings.Cut(kv, "=")
+		args = append(args, [2]string{k, v})
+	}
+	rt := func(ifName string) *libcni.RuntimeConf {
+		return &libcni.RuntimeConf{ContainerID: id, NetNS: e.podNS.Path(), IfName: ifName, Args: args}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	err = e.hostNS.Do(func(ns.NetNS) error {
+		start := time.Now()
+		if _, err := c.AddNetworkList(ctx, cluster, rt("eth0")); err != nil {
+			return fmt.Errorf("direct ADD cluster: %w", err)
+		}
+		for i := 1; i < n; i++ {
+			if _, err := c.AddNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
+				return fmt.Errorf("direct ADD net%d: %w", i, err)
+			}
+		}
+		add = time.Since(start)
+		start = time.Now()
+		for i := n - 1; i >= 1; i-- {
+			if err := c.DelNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
+				return fmt.Errorf("direct DEL net%d: %w", i, err)
+			}
+		}
+		if err := c.DelNetworkList(ctx, cluster, rt("eth0")); err != nil {
+			return fmt.Errorf("direct DEL cluster: %w", err)
+		}
+		del = time.Since(start)
+		return nil
+	})
+	return add, del, err
+}
+
+const podUID = "6f0e5a4e-0000-4000-8000-000000000001"
+
+// fakeAPI is a TLS HTTP/2 stand-in for the API server: the pod (with the networks
+// annotation), the NAD, the status PATCH and event POSTs. It counts requests.
+type fakeAPI struct {
+	srv        *httptest.Server
+	requests   atomic.Int64
+	annotation atomic.Value
+	nadConfig  atomic.Value
+}
+
+func newFakeAPI() *fakeAPI {
+	f := &fakeAPI{}
+	f.annotation.Store("")
+	f.nadConfig.Store("")
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.EnableHTTP2 = true
+	f.srv.StartTLS()
+	return f
+}
+
+func (f *fakeAPI) set(annotation, nad string) {
+	f.annotation.Store(annotation)
+	f.nadConfig.Store(nad)
+}
+
+func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	f.requests.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	var body any
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/namespaces/bench/pods/pod":
+		body = map[string]any{"metadata": map[string]any{"name": "pod", "namespace": "bench", "uid": podUID,
+			"annotations": map[string]string{"k8s.v1.cni.cncf.io/networks": f.annotation.Load().(string)}}}
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/apis/k8s.cni.cncf.io/v1/namespaces/bench/network-attachment-definitions/"):
+		body = map[string]any{"metadata": map[string]any{"name": filepath.Base(r.URL.Path), "namespace": "bench"},
+			"spec": map[string]any{"config": f.nadConfig.Load().(string)}}
+	case r.Method == http.MethodPatch && r.URL.Path == "/api/v1/namespaces/bench/pods/pod/status":
+		body = map[string]any{}
+	case r.Method == http.MethodPost && r.URL.Path == "/api/v1/namespaces/bench/events":
+		w.WriteHeader(http.StatusCreated)
+		body = map[string]any{}
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		body = map[string]any{"message": "not found"}
+	}
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func (f *fakeAPI) kubeconfig(dir string) (string, error) {
+	cert := f.srv.TLS.Certificates[0]
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	kc := map[string]any{
+		"apiVersion": "v1", "kind": "Config", "current-context": "bench",
+		"clusters": []any{map[string]any{"name": "bench", "cluster": map[string]any{"server": f.srv.URL, "certificate-authority-data": ca}}},
+		"users":    []any{map[string]any{"name": "bench", "user": map[string]any{"token": "bench"}}},
+		"contexts": []any{map[string]any{"name": "bench", "context": map[string]any{"cluster": "bench", "user": "bench"}}},
+	}
+	b, err := json.Marshal(kc)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "kubeconfig")
+	return p, os.WriteFile(p, b, 0o600)
+}

@@ -1,0 +1,243 @@
+/*
+Copyright 2026 The Plexus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
+	"github.com/plexus-net/plexus/internal/metrics"
+	"github.com/plexus-net/plexus/internal/netattach"
+)
+
+// PodWebhookPath is where the pod mutating webhook is served.
+const PodWebhookPath = "/mutate-v1-pod"
+
+// NOTE: failurePolicy=ignore is deliberate. Pod creation must never depend on the operator (it
+// is not on the pod start path): with Fail, an operator outage would block every pod in every
+// selected namespace, including system components. A pod created while the webhook is down
+// lacks its attachments; the AttachmentPolicy status reports it as NotMutated, so it is visible.
+// The namespaceSelector keeps system namespaces and the operator's own namespace out, and a
+// namespace or pod labelled net.plexus.dev/webhook=disabled opts out.
+// +kubebuilder:webhook:path=/mutate-v1-pod,mutating=true,failurePolicy=ignore,sideEffects=None,groups="",resources=pods,verbs=create,versions=v1,name=pods.net.plexus.dev,admissionReviewVersions=v1,reinvocationPolicy=IfNeeded,timeoutSeconds=5,matchPolicy=Equivalent,patch=`{"namespaceSelector":{"matchExpressions":[{"key":"kubernetes.io/metadata.name","operator":"NotIn","values":["kube-system","kube-public","kube-node-lease","plexus-system"]},{"key":"net.plexus.dev/webhook","operator":"NotIn","values":["disabled"]}]},"objectSelector":{"matchExpressions":[{"key":"net.plexus.dev/webhook","operator":"NotIn","values":["disabled"]}]}}`
+
+// PodAttacher is the pod mutating webhook: it applies the AttachmentPolicies of the pod's
+// namespace whose podSelector matches the pod.
+type PodAttacher struct {
+	// Client reads AttachmentPolicies and NetworkPlanes (the manager's cached client).
+	Client client.Reader
+}
+
+var _ admission.Defaulter[*corev1.Pod] = &PodAttacher{}
+
+// Default mutates a pod being created: networks annotation, SR-IOV resource requests and the
+// readiness gate. It rejects the pod when its annotation is invalid or policies conflict.
+func (a *PodAttacher) Default(ctx context.Context, pod *corev1.Pod) error {
+	result, err := a.mutate(ctx, pod)
+	switch {
+	case err == nil:
+		metrics.PodMutations.WithLabelValues(result).Inc()
+		return nil
+	case apierrors.IsInvalid(err):
+		metrics.PodMutations.WithLabelValues("rejected").Inc()
+	default:
+		metrics.PodMutations.WithLabelValues("error").Inc()
+	}
+	return err
+}
+
+func (a *PodAttacher) mutate(ctx context.Context, pod *corev1.Pod) (string, error) {
+	namespace := pod.Namespace
+	if req, err := admission.RequestFromContext(ctx); err == nil && req.Namespace != "" {
+		namespace = req.Namespace
+	}
+	policies, err := a.matchingPolicies(ctx, namespace, pod.Labels)
+	if err != nil || len(policies) == 0 {
+		return "unchanged", err
+	}
+
+	annPath := field.NewPath("metadata", "annotations").Key(netattach.NetworksAnnotation)
+	user, err := netattach.ParseNetworks(pod.Annotations[netattach.NetworksAnnotation], namespace)
+	if err != nil {
+		return "", invalidPod(pod, field.Invalid(annPath, pod.Annotations[netattach.NetworksAnnotation], err.Error()))
+	}
+	merged, added, err := mergeNetworks(namespace, user, policies)
+	if err != nil {
+		return "", invalidPod(pod, field.Invalid(annPath, pod.Annotations[netattach.NetworksAnnotation], err.Error()))
+	}
+	changed := false
+	if added {
+		value, err := netattach.FormatNetworks(merged)
+		if err != nil {
+			return "", err
+		}
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[netattach.NetworksAnnotation] = value
+		changed = true
+	}
+	resources, err := a.sriovResources(ctx, namespace, merged)
+	if err != nil {
+		return "", err
+	}
+	if addDeviceResources(pod, resources) {
+		changed = true
+	}
+	if wantsReadinessGate(policies) && addReadinessGate(pod) {
+		changed = true
+	}
+	if changed {
+		ctrl.LoggerFrom(ctx).V(4).Info("Mutated pod", "namespace", namespace, "policies", len(policies))
+		return "mutated", nil
+	}
+	return "unchanged", nil
+}
+
+// matchingPolicies lists the policies of the namespace whose podSelector matches.
+func (a *PodAttacher) matchingPolicies(ctx context.Context, namespace string, podLabels map[string]string) ([]plexusv1alpha1.AttachmentPolicy, error) {
+	list := &plexusv1alpha1.AttachmentPolicyList{}
+	if err := a.Client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("failed to list AttachmentPolicies in %s: %w", namespace, err)
+	}
+	var out []plexusv1alpha1.AttachmentPolicy
+	for _, p := range list.Items {
+		if !p.DeletionTimestamp.IsZero() {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
+		if err != nil {
+			continue // the CRD schema makes this unreachable; an invalid selector matches nothing
+		}
+		if sel.Matches(labels.Set(podLabels)) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// sriovResources counts, per device-plugin resource, the attachments on SR-IOV planes rendered
+// into the pod's namespace. A plane that does not exist adds nothing (the policy status reports
+// it).
+func (a *PodAttacher) sriovResources(ctx context.Context, namespace string, elems []netattach.NetworkSelectionElement) (map[corev1.ResourceName]int64, error) {
+	out := map[corev1.ResourceName]int64{}
+	planes := map[string]*plexusv1alpha1.NetworkPlane{}
+	for _, e := range elems {
+		if e.Namespace != namespace {
+			continue
+		}
+		plane, seen := planes[e.Name]
+		if !seen {
+			plane = &plexusv1alpha1.NetworkPlane{}
+			if err := a.Client.Get(ctx, types.NamespacedName{Name: e.Name}, plane); err != nil {
+				if !apierrors.IsNotFound(err) {
+					return nil, fmt.Errorf("failed to get NetworkPlane %s: %w", e.Name, err)
+				}
+				plane = nil
+			}
+			planes[e.Name] = plane
+		}
+		if plane != nil && plane.Spec.Type == plexusv1alpha1.NetworkPlaneTypeSRIOV && plane.Spec.SRIOV != nil {
+			out[corev1.ResourceName(plane.Spec.SRIOV.ResourceName)]++
+		}
+	}
+	return out, nil
+}
+
+// addDeviceResources makes the first container request (and limit) at least the counted number
+// of each device resource, so the scheduler places the pod where VFs are free.
+func addDeviceResources(pod *corev1.Pod, resources map[corev1.ResourceName]int64) bool {
+	if len(resources) == 0 || len(pod.Spec.Containers) == 0 {
+		return false
+	}
+	names := make([]string, 0, len(resources))
+	for n := range resources {
+		names = append(names, string(n))
+	}
+	sort.Strings(names)
+	c := &pod.Spec.Containers[0]
+	changed := false
+	for _, n := range names {
+		name := corev1.ResourceName(n)
+		want := *resource.NewQuantity(resources[name], resource.DecimalSI)
+		for _, list := range []*corev1.ResourceList{&c.Resources.Requests, &c.Resources.Limits} {
+			if cur, ok := (*list)[name]; ok && cur.Cmp(want) >= 0 {
+				continue
+			}
+			if *list == nil {
+				*list = corev1.ResourceList{}
+			}
+			(*list)[name] = want
+			changed = true
+		}
+	}
+	return changed
+}
+
+func wantsReadinessGate(policies []plexusv1alpha1.AttachmentPolicy) bool {
+	for _, p := range policies {
+		if p.Spec.ReadinessGate == plexusv1alpha1.ReadinessGateEnabled {
+			return true
+		}
+	}
+	return false
+}
+
+func addReadinessGate(pod *corev1.Pod) bool {
+	for _, g := range pod.Spec.ReadinessGates {
+		if g.ConditionType == plexusv1alpha1.AttachmentsReadyPodCondition {
+			return false
+		}
+	}
+	pod.Spec.ReadinessGates = append(pod.Spec.ReadinessGates,
+		corev1.PodReadinessGate{ConditionType: plexusv1alpha1.AttachmentsReadyPodCondition})
+	return true
+}
+
+func invalidPod(pod *corev1.Pod, errs ...*field.Error) error {
+	name := pod.Name
+	if name == "" {
+		name = pod.GenerateName
+	}
+	return apierrors.NewInvalid(schema.GroupKind{Kind: "Pod"}, name, errs)
+}
+
+// SetupPodWebhookWithManager registers the pod mutating webhook.
+func SetupPodWebhookWithManager(mgr ctrl.Manager) error {
+	if mgr.GetClient() == nil {
+		return errors.New("manager has no client")
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &corev1.Pod{}).
+		WithDefaulter(&PodAttacher{Client: mgr.GetClient()}).
+		WithDefaulterCustomPath(PodWebhookPath).
+		Complete()
+}

@@ -1,0 +1,671 @@
+/*
+Copyright 2026 The Plexus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command agent benchmarks plexus-cni through the node agent against direct API mode and the
+// delegates alone. It starts a real API server (envtest: etcd + kube-apiserver), the real agent
+// binary (informers, unix socket, journal, status writer) for one node, and execs bin/plexus-cni
+// like a runtime does, with real reference plugins in test network namespaces:
+//
+//   - per-ADD latency at 1, 4 and 16 attachments: agent mode, direct mode (the same API server),
+//     and the same delegates through libcni; overhead = plexus-cni wall − its delegates' wall
+//     (from its timing log), and the API requests plexus-cni made;
+//   - 100 concurrent pod ADDs on one node through the agent vs the same delegates alone;
+//   - the agent's RSS with 100+ pods on its node and 400 elsewhere.
+//
+// Run as root: go run ./test/bench/agent (make bench). Figures are printed, nothing is asserted.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/containernetworking/plugins/pkg/testutils"
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
+	"github.com/vishvananda/netlink"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/plexus-net/plexus/internal/agent"
+)
+
+var (
+	sizes     = flag.String("attachments", "1,4,16", "attachment counts (cluster network included)")
+	iters     = flag.Int("iters", 30, "measured ADD/DEL iterations per size and mode")
+	burst     = flag.Int("burst", 100, "concurrent pod ADDs on one node")
+	noise     = flag.Int("noise-pods", 400, "pods on other nodes (the agent must not cache them)")
+	rounds    = flag.Int("burst-rounds", 3, "alternating rounds of the concurrent burst")
+	keepAgent = flag.Bool("agent-log", false, "print the agent's log at the end")
+	verbose   = flag.Bool("v", false, "print plexus-cni's timing line of the last ADD per size")
+)
+
+const nodeName = "bench-node"
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	root, work          string
+	plexus, agentBin    string
+	plugins             string
+	hostNS, podNS       ns.NetNS
+	client              client.Client
+	kubeconfig          string
+	clusterConf, mvConf string
+	agentCmd            *exec.Cmd
+	agentLog            *bytes.Buffer
+	socket              string
+}
+
+func run() error {
+	if os.Geteuid() != 0 {
+		return errors.New("needs root (network namespaces, links)")
+	}
+	b := &bench{}
+	var err error
+	if b.root, err = repoRoot(); err != nil {
+		return err
+	}
+	if b.work, err = os.MkdirTemp("", "plexus-agent-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.work) //nolint:errcheck // best effort
+	if err := b.build(); err != nil {
+		return err
+	}
+	env, err := b.startAPI()
+	if err != nil {
+		return err
+	}
+	defer env.Stop() //nolint:errcheck // best effort
+	if b.hostNS, err = testutils.NewNS(); err != nil {
+		return err
+	}
+	defer func() { _ = b.hostNS.Close(); _ = testutils.UnmountNS(b.hostNS) }()
+	if b.podNS, err = testutils.NewNS(); err != nil {
+		return err
+	}
+	defer func() { _ = b.podNS.Close(); _ = testutils.UnmountNS(b.podNS) }()
+	if err := b.hostNS.Do(func(ns.NetNS) error { return setupHostNS() }); err != nil {
+		return err
+	}
+	if err := b.proxyAPI(); err != nil {
+		return err
+	}
+	if err := b.objects(); err != nil {
+		return err
+	}
+	if err := b.startAgent(); err != nil {
+		return err
+	}
+	defer b.stopAgent()
+
+	fmt.Printf("plexus-cni and agent built from %s; real kube-apiserver (envtest); %d pods elsewhere in the cluster\n", b.root, *noise)
+	fmt.Println("ovh = plexus-cni wall - its delegates' wall (its timing log); API = API requests plexus-cni made to resolve")
+	fmt.Printf("%-7s %4s | %9s %9s | %9s %9s | %9s | %4s\n", "mode", "att", "ADD p50", "ADD p99", "ovh p50", "ovh p99", "direct50", "API")
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad size %q", s)
+		}
+		for _, mode := range []string{"agent", "direct"} {
+			r, err := b.measure(mode, n)
+			if err != nil {
+				return fmt.Errorf("%s %d: %w", mode, n, err)
+			}
+			fmt.Printf("%-7s %4d | %9s %9s | %9s %9s | %9s | %4.1f\n", mode, n, ms(r.add.p(50)), ms(r.add.p(99)),
+				ms(r.ovh.p(50)), ms(r.ovh.p(99)), ms(r.direct.p(50)), r.api)
+			if *verbose {
+				fmt.Printf("        last ADD: %s\n", r.lastTiming)
+			}
+		}
+	}
+	fmt.Println()
+	if err := b.burstBench(); err != nil {
+		return err
+	}
+	rss, hwm := procStatus(b.agentCmd.Process.Pid, "VmRSS"), procStatus(b.agentCmd.Process.Pid, "VmHWM")
+	fmt.Printf("\nagent memory: RSS %s, peak RSS %s (%d pods on its node, %d elsewhere, 1 NAD)\n", rss, hwm, *burst+len(strings.Split(*sizes, ",")), *noise)
+	if *keepAgent {
+		fmt.Println(b.agentLog.String())
+	}
+	return nil
+}
+
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+func (b *bench) build() error {
+	b.plugins = filepath.Join(b.work, "plugins")
+	b.plexus = filepath.Join(b.plugins, "plexus-cni")
+	b.agentBin = filepath.Join(b.work, "agent")
+	gobuild := func(args ...string) error {
+		cmd := exec.Command("go", append([]string{"build", "-ldflags", "-s -w"}, args...)...)
+		cmd.Dir = b.root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %v: %w\n%s", args, err, out)
+		}
+		return nil
+	}
+	if err := gobuild("-o", b.plexus, "./cni"); err != nil {
+		return err
+	}
+	if err := gobuild("-o", b.agentBin, "./cmd/agent"); err != nil {
+		return err
+	}
+	args := []string{"-o", b.plugins + "/"}
+	for _, p := range []string{"main/bridge", "main/macvlan", "ipam/host-local", "meta/tuning"} {
+		args = append(args, "github.com/containernetworking/plugins/plugins/"+p)
+	}
+	return gobuild(args...)
+}
+
+func (b *bench) startAPI() (*envtest.Environment, error) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(b.root, "bin", "k8s")
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(b.root, "config", "crd", "bases"), filepath.Join(b.root, "config", "nad")},
+		ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: assets,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("envtest: %w", err)
+	}
+	cfg.QPS, cfg.Burst = 500, 1000
+	if b.client, err = client.New(cfg, client.Options{Scheme: agent.Scheme()}); err != nil {
+		return env, err
+	}
+	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return env, err
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		return env, err
+	}
+	b.kubeconfig = filepath.Join(b.work, "kubeconfig")
+	return env, os.WriteFile(b.kubeconfig, kc, 0o600)
+}
+
+// proxyAPI makes the API server reachable as 127.0.0.1:<port> inside the test host netns,
+// where plexus-cni runs: a TCP relay listening in the netns, dialling the real loopback. TLS
+// passes through untouched (the serving certificate is for 127.0.0.1).
+func (b *bench) proxyAPI() error {
+	kc, err := os.ReadFile(b.kubeconfig)
+	if err != nil {
+		return err
+	}
+	m := regexp.MustCompile(`https://127\.0\.0\.1:(\d+)`).FindSubmatch(kc)
+	if m == nil {
+		return fmt.Errorf("no loopback server in the envtest kubeconfig")
+	}
+	target := "127.0.0.1:" + string(m[1])
+	var l net.Listener
+	if err := b.hostNS.Do(func(ns.NetNS) error {
+		var err error
+		l, err = net.Listen("tcp", target)
+		return err
+	}); err != nil {
+		return fmt.Errorf("listen in the test netns: %w", err)
+	}
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer in.Close() //nolint:errcheck // relay
+				out, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer out.Close() //nolint:errcheck // relay
+				go func() { _, _ = io.Copy(out, in) }()
+				_, _ = io.Copy(in, out)
+			}()
+		}
+	}()
+	return nil
+}
+
+func setupHostNS() error {
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	if err := netlink.LinkSetUp(lo); err != nil {
+		return err
+	}
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "uplink0"}, PeerName: "uplink0p"}); err != nil {
+		return err
+	}
+	for _, n := range []string{"uplink0", "uplink0p"} {
+		l, err := netlink.LinkByName(n)
+		if err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func annotation(n int) string {
+	var names []string
+	for range n - 1 {
+		names = append(names, "mv")
+	}
+	return strings.Join(names, ",")
+}
+
+// objects creates the node, the NAD, the pods of this node and the noise pods elsewhere.
+func (b *bench) objects() error {
+	ctx := context.Background()
+	confDir := filepath.Join(b.work, "net.d")
+	if err := os.MkdirAll(confDir, 0o755); err != nil {
+		return err
+	}
+	b.clusterConf = filepath.Join(confDir, "10-cluster.conflist")
+	cluster := fmt.Sprintf(`{"cniVersion":"1.0.0","name":"cluster","plugins":[{"type":"bridge","bridge":"cl0","isGateway":true,
+		"ipam":{"type":"host-local","subnet":"10.88.0.0/16","dataDir":%q}}]}`, filepath.Join(b.work, "ipam-cluster"))
+	if err := os.WriteFile(b.clusterConf, []byte(cluster), 0o600); err != nil {
+		return err
+	}
+	b.mvConf = fmt.Sprintf(`{"cniVersion":"1.0.0","name":"mv","plugins":[{"type":"macvlan","master":"uplink0","mode":"bridge",
+		"ipam":{"type":"host-local","subnet":"10.90.0.0/16","dataDir":%q}},{"type":"tuning","sysctl":{"net.ipv4.conf.IFNAME.arp_filter":"1"}}]}`,
+		filepath.Join(b.work, "ipam-mv"))
+	objs := []client.Object{
+		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench"}},
+		&nadv1.NetworkAttachmentDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: "mv"},
+			Spec: nadv1.NetworkAttachmentDefinitionSpec{Config: b.mvConf}},
+	}
+	pod := func(name, node, ann string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: name,
+			Annotations: map[string]string{"k8s.v1.cni.cncf.io/networks": ann}},
+			Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "plexus.local/testpod:latest"}}}}
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, _ := strconv.Atoi(strings.TrimSpace(s))
+		objs = append(objs, pod(fmt.Sprintf("size-%d", n), nodeName, annotation(n)))
+	}
+	for i := range *burst {
+		objs = append(objs, pod(fmt.Sprintf("burst-%03d", i), nodeName, "mv"))
+	}
+	for i := range *noise {
+		objs = append(objs, pod(fmt.Sprintf("elsewhere-%03d", i), fmt.Sprintf("other-%d", i%20), "mv"))
+	}
+	for _, o := range objs {
+		if err := b.client.Create(ctx, o); err != nil {
+			return fmt.Errorf("create %T %s: %w", o, o.GetName(), err)
+		}
+	}
+	return nil
+}
+
+func (b *bench) startAgent() error {
+	b.socket = filepath.Join(b.work, "run", "agent.sock")
+	ready := filepath.Join(b.work, "ready")
+	b.agentLog = &bytes.Buffer{}
+	b.agentCmd = exec.Command(b.agentBin, "--node-name="+nodeName, "--plugins-dir="+b.plugins,
+		"--cni-bin-dir="+filepath.Join(b.work, "bin"), "--cni-conf-dir="+filepath.Join(b.work, "net.d"),
+		"--cni-cache-dir="+filepath.Join(b.work, "cache"), "--state-dir="+filepath.Join(b.work, "state"),
+		"--run-dir="+filepath.Dir(b.socket), "--ready-file="+ready, "--api-server=")
+	b.agentCmd.Env = append(os.Environ(), "KUBECONFIG="+b.kubeconfig)
+	b.agentCmd.Stdout, b.agentCmd.Stderr = b.agentLog, b.agentLog
+	if err := b.agentCmd.Start(); err != nil {
+		return fmt.Errorf("start agent: %w", err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("agent not ready after 60s:\n%s", b.agentLog)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a file another process writes
+	}
+}
+
+func (b *bench) stopAgent() {
+	_ = b.agentCmd.Process.Signal(syscall.SIGTERM) // best effort
+	_ = b.agentCmd.Wait()
+}
+
+// conf is plexus-cni's configuration for a mode, as a runtime passes it (one plugin of the
+// published conflist, cniVersion and name injected).
+func (b *bench) conf(mode string) ([]byte, string, error) {
+	logFile := filepath.Join(b.work, "plexus-"+mode+".log")
+	c := map[string]any{"cniVersion": "1.0.0", "name": "plexus", "type": "plexus-cni", "clusterNetwork": b.clusterConf,
+		"cniDir": filepath.Join(b.work, "cache-"+mode), "binDir": b.plugins, "logLevel": "verbose", "logFile": logFile,
+		"confDir": filepath.Join(b.work, "net.d"), "podResourcesSocket": filepath.Join(b.work, "none.sock")}
+	switch mode {
+	case "agent":
+		c["agentSocket"] = b.socket // no kubeconfig at all: plexus-cni cannot reach the API
+	case "direct":
+		c["kubeconfig"] = b.kubeconfig
+	}
+	out, err := json.Marshal(c)
+	return out, logFile, err
+}
+
+type samples []time.Duration
+
+func (s samples) p(q int) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	c := append(samples(nil), s...)
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	idx := (len(c)*q + 99) / 100
+	if idx > 0 {
+		idx--
+	}
+	return c[idx]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+type result struct {
+	add, ovh, direct samples
+	api              float64
+	lastTiming       string
+}
+
+var (
+	delegatesRe = regexp.MustCompile(`Timing: total=\S+ delegates=(\S+)`)
+	apiRe       = regexp.MustCompile(`Resolved \d+ attachments \((\d+) API requests\)`)
+)
+
+func k8sArgs(pod, id string) string {
+	return "IgnoreUnknown=true;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=" + pod + ";K8S_POD_INFRA_CONTAINER_ID=" + id
+}
+
+// exec runs plexus-cni once in the host netns, returns its wall time and its log.
+func (b *bench) exec(command, pod, id string, netns ns.NetNS, stdin []byte, logFile string) (time.Duration, string, error) {
+	if err := os.Truncate(logFile, 0); err != nil && !os.IsNotExist(err) {
+		return 0, "", err
+	}
+	var wall time.Duration
+	var runErr error
+	err := b.hostNS.Do(func(ns.NetNS) error {
+		cmd := exec.Command(b.plexus)
+		cmd.Env = []string{"CNI_COMMAND=" + command, "CNI_CONTAINERID=" + id, "CNI_NETNS=" + netns.Path(), "CNI_IFNAME=eth0",
+			"CNI_ARGS=" + k8sArgs(pod, id), "CNI_PATH=" + b.plugins, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+		cmd.Stdin = bytes.NewReader(stdin)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		runErr = cmd.Run()
+		wall = time.Since(start)
+		if runErr != nil {
+			runErr = fmt.Errorf("plexus-cni %s %s: %w: %s", command, pod, runErr, out.String())
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	log, _ := os.ReadFile(logFile)
+	return wall, string(log), runErr
+}
+
+func (b *bench) measure(mode string, n int) (*result, error) {
+	stdin, logFile, err := b.conf(mode)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := libcni.NetworkConfFromBytes(must(os.ReadFile(b.clusterConf)))
+	if err != nil {
+		return nil, err
+	}
+	mv, err := libcni.NetworkConfFromBytes([]byte(b.mvConf))
+	if err != nil {
+		return nil, err
+	}
+	direct := libcni.NewCNIConfigWithCacheDir([]string{b.plugins}, filepath.Join(b.work, "direct-cache"), nil)
+	pod := fmt.Sprintf("size-%d", n)
+	r := &result{}
+	apiTotal := 0
+	for i := range *iters + 1 {
+		id := fmt.Sprintf("%s-%d-%d", mode, n, i)
+		wall, log, err := b.exec("ADD", pod, id, b.podNS, stdin, logFile)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := b.exec("DEL", pod, id, b.podNS, stdin, logFile); err != nil {
+			return nil, err
+		}
+		d, err := b.directAddDel(direct, "d"+id, b.podNS, cluster, mv, n)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			continue // warm-up
+		}
+		m := delegatesRe.FindStringSubmatch(log)
+		if m == nil {
+			return nil, fmt.Errorf("no timing line in the plexus-cni log:\n%s", log)
+		}
+		del, err := time.ParseDuration(m[1])
+		if err != nil {
+			return nil, err
+		}
+		if _, t, ok := strings.Cut(log, "Timing: "); ok {
+			r.lastTiming = strings.TrimSpace(strings.SplitN(t, "\n", 2)[0])
+		}
+		if a := apiRe.FindStringSubmatch(log); a != nil {
+			v, _ := strconv.Atoi(a[1])
+			apiTotal += v
+		}
+		r.add = append(r.add, wall)
+		r.ovh = append(r.ovh, wall-del)
+		r.direct = append(r.direct, d)
+	}
+	r.api = float64(apiTotal) / float64(*iters)
+	return r, nil
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// directAddDel runs the same delegates through libcni and returns the ADD wall time.
+func (b *bench) directAddDel(c *libcni.CNIConfig, id string, netns ns.NetNS, cluster, mv *libcni.NetworkConfigList, n int) (time.Duration, error) {
+	rt := func(ifName string) *libcni.RuntimeConf {
+		return &libcni.RuntimeConf{ContainerID: id, NetNS: netns.Path(), IfName: ifName}
+	}
+	ctx := context.Background()
+	var add time.Duration
+	err := b.hostNS.Do(func(ns.NetNS) error {
+		start := time.Now()
+		if _, err := c.AddNetworkList(ctx, cluster, rt("eth0")); err != nil {
+			return fmt.Errorf("direct ADD cluster: %w", err)
+		}
+		for i := 1; i < n; i++ {
+			if _, err := c.AddNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
+				return fmt.Errorf("direct ADD net%d: %w", i, err)
+			}
+		}
+		add = time.Since(start)
+		for i := n - 1; i >= 1; i-- {
+			if err := c.DelNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
+				return err
+			}
+		}
+		return c.DelNetworkList(ctx, cluster, rt("eth0"))
+	})
+	return add, err
+}
+
+// burstBench runs *burst concurrent ADDs (2 attachments each) through the agent and the same
+// delegates alone, in alternating rounds, each in its own pod netns.
+func (b *bench) burstBench() error {
+	netnss := make([]ns.NetNS, *burst)
+	for i := range netnss {
+		n, err := testutils.NewNS()
+		if err != nil {
+			return err
+		}
+		netnss[i] = n
+		defer func() { _ = n.Close(); _ = testutils.UnmountNS(n) }()
+	}
+	stdin, _, err := b.conf("agent")
+	if err != nil {
+		return err
+	}
+	cluster, err := libcni.NetworkConfFromBytes(must(os.ReadFile(b.clusterConf)))
+	if err != nil {
+		return err
+	}
+	mv, err := libcni.NetworkConfFromBytes([]byte(b.mvConf))
+	if err != nil {
+		return err
+	}
+	direct := libcni.NewCNIConfigWithCacheDir([]string{b.plugins}, filepath.Join(b.work, "burst-direct-cache"), nil)
+	fmt.Printf("%d concurrent pod ADDs on one node (eth0 bridge + net1 macvlan/tuning each)\n", *burst)
+	fmt.Printf("%-9s %5s | %9s %9s %9s | %8s\n", "mode", "round", "total", "pod p50", "pod p99", "failures")
+	var totals = map[string]samples{}
+	for round := range *rounds {
+		for _, mode := range []string{"agent", "delegates"} {
+			if round%2 == 1 {
+				mode = map[string]string{"agent": "delegates", "delegates": "agent"}[mode]
+			}
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				per   samples
+				fails int
+				errs  []string
+			)
+			start := time.Now()
+			for i := range *burst {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					pod, id := fmt.Sprintf("burst-%03d", i), fmt.Sprintf("%s-r%d-%03d", mode, round, i)
+					var d time.Duration
+					var err error
+					if mode == "agent" {
+						d, _, err = b.exec("ADD", pod, id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
+					} else {
+						d, err = b.directAdd(direct, id, netnss[i], cluster, mv)
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					per = append(per, d)
+					if err != nil {
+						fails++
+						errs = append(errs, err.Error())
+					}
+				}()
+			}
+			wg.Wait()
+			total := time.Since(start)
+			totals[mode] = append(totals[mode], total)
+			fmt.Printf("%-9s %5d | %9s %9s %9s | %8d\n", mode, round, ms(total), ms(per.p(50)), ms(per.p(99)), fails)
+			if len(errs) > 0 {
+				fmt.Printf("  first failure: %s\n", errs[0])
+			}
+			// Tear down before the next round (not measured).
+			for i := range *burst {
+				id := fmt.Sprintf("%s-r%d-%03d", mode, round, i)
+				if mode == "agent" {
+					_, _, _ = b.exec("DEL", fmt.Sprintf("burst-%03d", i), id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
+				} else {
+					_ = b.hostNS.Do(func(ns.NetNS) error {
+						ctx := context.Background()
+						_ = direct.DelNetworkList(ctx, mv, &libcni.RuntimeConf{ContainerID: id, NetNS: netnss[i].Path(), IfName: "net1"})
+						return direct.DelNetworkList(ctx, cluster, &libcni.RuntimeConf{ContainerID: id, NetNS: netnss[i].Path(), IfName: "eth0"})
+					})
+				}
+			}
+		}
+	}
+	a, d := totals["agent"].p(50), totals["delegates"].p(50)
+	fmt.Printf("median total: agent %s, delegates alone %s: %+.1f%%\n", ms(a), ms(d), 100*(float64(a)-float64(d))/float64(d))
+	return nil
+}
+
+func (b *bench) directAdd(c *libcni.CNIConfig, id string, netns ns.NetNS, cluster, mv *libcni.NetworkConfigList) (time.Duration, error) {
+	var d time.Duration
+	err := b.hostNS.Do(func(ns.NetNS) error {
+		ctx := context.Background()
+		start := time.Now()
+		if _, err := c.AddNetworkList(ctx, cluster, &libcni.RuntimeConf{ContainerID: id, NetNS: netns.Path(), IfName: "eth0"}); err != nil {
+			return err
+		}
+		_, err := c.AddNetworkList(ctx, mv, &libcni.RuntimeConf{ContainerID: id, NetNS: netns.Path(), IfName: "net1"})
+		d = time.Since(start)
+		return err
+	})
+	return d, err
+}
+
+func procStatus(pid int, key string) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			f := strings.Fields(v)
+			if len(f) == 2 {
+				kb, _ := strconv.Atoi(f[0])
+				return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
+			}
+		}
+	}
+	return "?"
+}
