@@ -58,7 +58,7 @@ help: ## Show this help.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs, RBAC and webhook manifests under config/.
-	$(CONTROLLER_GEN) rbac:roleName=plexus-operator crd webhook \
+	$(CONTROLLER_GEN) rbac:roleName=operator crd webhook \
 		paths=./api/... paths=./controllers/... paths=./internal/webhook/... paths=./cmd/operator/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"time"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -61,6 +62,9 @@ type policyScope struct {
 	original *plexusv1alpha1.AttachmentPolicy
 	// missingPlanes are attachment planes that do not exist; set by reconcilePlanes.
 	missingPlanes []string
+	// unrenderedPlanes are attachment planes whose NAD is not in the policy's namespace; set by
+	// reconcilePlanes.
+	unrenderedPlanes []string
 	// matched, attached, pending and failed count pods; set by reconcilePods.
 	matched, attached, pending, failed int32
 	// failing are the failed pods, sorted by name and bounded; set by reconcilePods.
@@ -73,6 +77,7 @@ type policyScope struct {
 // +kubebuilder:rbac:groups=net.plexus.dev,resources=attachmentpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=net.plexus.dev,resources=attachmentpolicies/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=net.plexus.dev,resources=networkplanes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -104,7 +109,8 @@ func (r *AttachmentPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	return ctrl.Result{RequeueAfter: s.recheckAfter}, err
 }
 
-// reconcilePlanes records attachments whose NetworkPlane does not exist.
+// reconcilePlanes records attachments whose NetworkPlane does not exist, or whose NAD Plexus has
+// not rendered into the policy's namespace.
 func (r *AttachmentPolicyReconciler) reconcilePlanes(ctx context.Context, s *policyScope) error {
 	seen := map[string]bool{}
 	for _, a := range s.policy.Spec.Attachments {
@@ -112,12 +118,22 @@ func (r *AttachmentPolicyReconciler) reconcilePlanes(ctx context.Context, s *pol
 			continue
 		}
 		seen[a.Plane] = true
-		err := r.Client.Get(ctx, types.NamespacedName{Name: a.Plane}, &plexusv1alpha1.NetworkPlane{})
+		plane := &plexusv1alpha1.NetworkPlane{}
+		err := r.Client.Get(ctx, types.NamespacedName{Name: a.Plane}, plane)
 		switch {
 		case apierrors.IsNotFound(err):
 			s.missingPlanes = append(s.missingPlanes, a.Plane)
+			continue
 		case err != nil:
 			return fmt.Errorf("failed to get NetworkPlane %s: %w", a.Plane, err)
+		}
+		nad := &nadv1.NetworkAttachmentDefinition{}
+		err = r.Client.Get(ctx, types.NamespacedName{Namespace: s.policy.Namespace, Name: a.Plane}, nad)
+		switch {
+		case apierrors.IsNotFound(err) || (err == nil && !ownedBy(nad, plane)):
+			s.unrenderedPlanes = append(s.unrenderedPlanes, a.Plane)
+		case err != nil:
+			return fmt.Errorf("failed to get NAD %s/%s: %w", s.policy.Namespace, a.Plane, err)
 		}
 	}
 	return nil
@@ -220,6 +236,8 @@ func (r *AttachmentPolicyReconciler) SetupWithManager(mgr ctrl.Manager, concurre
 		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(r.eventToPolicies)).
 		Watches(&plexusv1alpha1.NetworkPlane{}, handler.EnqueueRequestsFromMapFunc(r.planeToPolicies),
 			builder.WithPredicates(createOrDelete())).
+		Watches(&nadv1.NetworkAttachmentDefinition{}, handler.EnqueueRequestsFromMapFunc(r.nadToPolicies),
+			builder.WithPredicates(createOrDelete())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Named("attachmentpolicy").
 		Complete(r)
@@ -264,6 +282,25 @@ func (r *AttachmentPolicyReconciler) planeToPolicies(ctx context.Context, o clie
 	policies := &plexusv1alpha1.AttachmentPolicyList{}
 	if err := r.Client.List(ctx, policies); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list AttachmentPolicies for a NetworkPlane event")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range policies.Items {
+		for _, a := range policies.Items[i].Spec.Attachments {
+			if a.Plane == o.GetName() {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&policies.Items[i])})
+				break
+			}
+		}
+	}
+	return reqs
+}
+
+// nadToPolicies maps a NAD to the policies of its namespace that name it.
+func (r *AttachmentPolicyReconciler) nadToPolicies(ctx context.Context, o client.Object) []reconcile.Request {
+	policies := &plexusv1alpha1.AttachmentPolicyList{}
+	if err := r.Client.List(ctx, policies, client.InNamespace(o.GetNamespace())); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list AttachmentPolicies for a NAD event")
 		return nil
 	}
 	var reqs []reconcile.Request

@@ -285,4 +285,20 @@ var _ = Describe("AttachmentPolicy: pod webhook and attachment status", func() {
 			g.Expect(d.Message).To(ContainSubstring("does-not-exist"))
 		}).Should(Succeed())
 	})
+
+	It("reports a plane not rendered into the policy's namespace, until its selector matches", func() {
+		other := newNamespace(nil)
+		createPolicy(other, "web", "", map[string]string{"app": "x"}, plexusv1alpha1.Attachment{Plane: plane})
+		Eventually(func(g Gomega) {
+			d := meta.FindStatusCondition(getPolicy(g, other, "web").Status.Conditions, plexusv1alpha1.DegradedCondition)
+			g.Expect(d).NotTo(BeNil())
+			g.Expect(d.Reason).To(Equal(plexusv1alpha1.AttachmentPolicyPlaneNotRenderedReason))
+			g.Expect(d.Message).To(ContainSubstring(plane))
+		}).Should(Succeed())
+		setNamespaceLabel(other, key, "yes")
+		Eventually(func(g Gomega) {
+			p := getPolicy(g, other, "web")
+			g.Expect(meta.IsStatusConditionFalse(p.Status.Conditions, plexusv1alpha1.DegradedCondition)).To(BeTrue())
+		}).Should(Succeed())
+	})
 })

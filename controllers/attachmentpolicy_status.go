@@ -74,6 +74,10 @@ func setPolicyStatus(s *policyScope, reconcileErr error) {
 	case len(s.missingPlanes) > 0:
 		degraded.Status, degraded.Reason = metav1.ConditionTrue, plexusv1alpha1.AttachmentPolicyPlaneNotFoundReason
 		degraded.Message = "NetworkPlanes not found: " + strings.Join(s.missingPlanes, ", ")
+	case len(s.unrenderedPlanes) > 0:
+		degraded.Status, degraded.Reason = metav1.ConditionTrue, plexusv1alpha1.AttachmentPolicyPlaneNotRenderedReason
+		degraded.Message = fmt.Sprintf("NetworkPlanes not rendered into namespace %s (check their namespaceSelector and NADConflict condition): %s",
+			p.Namespace, strings.Join(s.unrenderedPlanes, ", "))
 	case s.failed > 0:
 		degraded.Status, degraded.Reason, degraded.Message = metav1.ConditionTrue, ready.Reason, ready.Message
 	}

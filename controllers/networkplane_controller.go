@@ -82,7 +82,7 @@ type planeScope struct {
 	// configErr is the render error; set by reconcileConfig.
 	configErr error
 	// selected are the names of the namespaces the selector matches; set by
-	// reconcileNamespaces.
+	// reconcileNamespaces (nil when they could not be determined).
 	selected map[string]bool
 	// existing maps namespace to the NAD named like the plane there; set by
 	// reconcileNamespaces.
@@ -125,8 +125,7 @@ func (r *NetworkPlaneReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if err := r.Client.Patch(ctx, plane, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, fmt.Errorf("failed to add finalizer to NetworkPlane %s: %w", plane.Name, err)
 		}
-		// NOTE: no return here: the finalizer patch does not change the generation, so it
-		// would not trigger another reconcile through the plane predicate.
+		// Carry on in the same pass: the plane is current and owns its finalizer now.
 	}
 
 	s := &planeScope{plane: plane, original: plane.DeepCopy()}
@@ -179,7 +178,6 @@ func (r *NetworkPlaneReconciler) reconcileConfig(_ context.Context, s *planeScop
 
 // reconcileNamespaces finds the selected namespaces and the NADs named like the plane.
 func (r *NetworkPlaneReconciler) reconcileNamespaces(ctx context.Context, s *planeScope) error {
-	s.selected = map[string]bool{}
 	sel, err := metav1.LabelSelectorAsSelector(s.plane.Spec.NamespaceSelector)
 	if err != nil {
 		return reconcile.TerminalError(fmt.Errorf("invalid namespaceSelector: %w", err))
@@ -191,6 +189,7 @@ func (r *NetworkPlaneReconciler) reconcileNamespaces(ctx context.Context, s *pla
 	if err := r.Client.List(ctx, namespaces, client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return fmt.Errorf("failed to list namespaces: %w", err)
 	}
+	s.selected = map[string]bool{}
 	for i := range namespaces.Items {
 		ns := &namespaces.Items[i]
 		if ns.DeletionTimestamp.IsZero() && ns.Status.Phase != corev1.NamespaceTerminating {
@@ -311,6 +310,9 @@ func (r *NetworkPlaneReconciler) applyNAD(ctx context.Context, s *planeScope, ns
 
 // reconcileGC deletes the plane's NADs in namespaces that are no longer selected.
 func (r *NetworkPlaneReconciler) reconcileGC(ctx context.Context, s *planeScope) error {
+	if s.selected == nil {
+		return nil // the selection is unknown (error above): never delete on a guess
+	}
 	nads, err := r.ownedNADs(ctx, s.plane)
 	if err != nil {
 		return err
@@ -387,14 +389,14 @@ func (r *NetworkPlaneReconciler) parallel(items []string, fn func(string)) {
 	wg.Wait()
 }
 
-// reconcilePods counts the pods that request the plane in the namespaces Plexus rendered it
-// into, by attachment state.
+// reconcilePods counts the pods that request the plane's NAD in the namespaces Plexus rendered it
+// into (from any namespace: a pod may name another namespace's NAD), by attachment state.
 func (r *NetworkPlaneReconciler) reconcilePods(ctx context.Context, s *planeScope) error {
 	namespaces := slices.Sorted(maps.Keys(s.rendered))
 	for _, ns := range namespaces {
 		key := ns + "/" + s.plane.Name
 		pods := &corev1.PodList{}
-		if err := r.Client.List(ctx, pods, client.InNamespace(ns), client.MatchingFields{podNetworksIndex: key}); err != nil {
+		if err := r.Client.List(ctx, pods, client.MatchingFields{podNetworksIndex: key}); err != nil {
 			return fmt.Errorf("failed to list pods requesting %s: %w", key, err)
 		}
 		for i := range pods.Items {
@@ -497,7 +499,7 @@ func (r *NetworkPlaneReconciler) SetupWithManager(mgr ctrl.Manager, concurrency 
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.namespaceToPlanes),
 			builder.WithPredicates(namespaceChanged())).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToPlanes),
-			builder.WithPredicates(requestsNetworks())).
+			builder.WithPredicates(requestsNetworks(), podChanged())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Named("networkplane").
 		Complete(r)

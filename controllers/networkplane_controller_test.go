@@ -19,6 +19,8 @@ package controllers
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	. "github.com/onsi/ginkgo/v2"
@@ -28,9 +30,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 	"github.com/plexus-net/plexus/internal/netattach"
@@ -325,4 +329,25 @@ var _ = Describe("API validation (CEL)", func() {
 		Entry("bad IP", []plexusv1alpha1.Attachment{{Plane: "a", IPs: []string{"10.0.0.300/24"}}}, "must be an address with prefix length"),
 		Entry("no attachments", []plexusv1alpha1.Attachment{}, "attachments"),
 	)
+})
+
+var _ = Describe("config/samples", func() {
+	It("apply cleanly", func() {
+		ns := newNamespace(map[string]string{"net.plexus.dev/networks": "enabled"})
+		files, err := filepath.Glob(filepath.Join(repoRoot, "config", "samples", "net_*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(files).NotTo(BeEmpty())
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			Expect(err).NotTo(HaveOccurred())
+			u := &unstructured.Unstructured{}
+			Expect(yaml.Unmarshal(data, &u.Object)).To(Succeed(), f)
+			if u.GetKind() == "AttachmentPolicy" {
+				u.SetNamespace(ns)
+			}
+			// Server-side dry run: the API server validates (schema, CEL) without persisting, so
+			// the samples do not interfere with other specs.
+			Expect(k8sClient.Create(ctx, u, client.DryRunAll)).To(Succeed(), f)
+		}
+	})
 })

@@ -85,9 +85,11 @@ func listNamespaces(ns []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(ns[:maxListedNamespaces], ", "), len(ns)-maxListedNamespaces)
 }
 
-// recordTransitions emits an Event for each condition whose status or reason changed: Warning
-// when a Ready condition turns False or a Degraded condition turns True, Normal otherwise.
+// recordTransitions emits one Event per transition: for the Ready condition when its status or
+// reason changed, otherwise for the first other condition that changed. Warning when Ready turns
+// False or Degraded turns True, Normal otherwise.
 func recordTransitions(rec recorder.EventRecorder, obj runtime.Object, before, after []metav1.Condition) {
+	var changed []metav1.Condition
 	for _, c := range after {
 		old := meta.FindStatusCondition(before, c.Type)
 		if old != nil && old.Status == c.Status && old.Reason == c.Reason {
@@ -96,6 +98,13 @@ func recordTransitions(rec recorder.EventRecorder, obj runtime.Object, before, a
 		if old == nil && c.Type == plexusv1alpha1.DegradedCondition && c.Status == metav1.ConditionFalse {
 			continue // the initial "nothing is failing" is not news
 		}
+		if c.Type == plexusv1alpha1.ReadyCondition {
+			changed = append([]metav1.Condition{c}, changed...)
+		} else {
+			changed = append(changed, c)
+		}
+	}
+	for _, c := range changed[:min(len(changed), 1)] {
 		eventType := corev1.EventTypeNormal
 		if (c.Type == plexusv1alpha1.ReadyCondition && c.Status == metav1.ConditionFalse) ||
 			(c.Type == plexusv1alpha1.DegradedCondition && c.Status == metav1.ConditionTrue) {

@@ -244,6 +244,16 @@ var _ = Describe("The node agent's identity", Ordered, func() {
 		Expect(err.Error()).To(ContainSubstring("may only write NodeNetworkState vap-node-1"))
 	})
 
+	It("may cordon its own node only", func() {
+		cordon := func(name string) error {
+			n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
+			return agent.Patch(ctx, n, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"unschedulable":false}}`)))
+		}
+		Eventually(func() error { return cordon("vap-node-2") }).WithTimeout(20 * time.Second).Should(
+			MatchError(ContainSubstring("may only cordon or uncordon its own node")))
+		Expect(cordon("vap-node-1")).To(Succeed())
+	})
+
 	It("may not create or delete pods", func() {
 		ns := newNamespace(nil)
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "x"},

@@ -40,13 +40,13 @@ const (
 	defaultAgentImage = "plexus.local/agent:latest"
 )
 
-// In-container paths of the agent.
+// Paths of the agent: the readiness marker (in-container) and the host path defaults.
 const (
-	agentReadyDir  = "/tmp/plexus-agent"
-	agentReadyFile = agentReadyDir + "/ready"
-	agentStateDir  = "/var/lib/plexus"
-	agentRunDir    = "/run/plexus"
-	podResourceDir = "/var/lib/kubelet/pod-resources"
+	agentReadyDir         = "/tmp/plexus-agent"
+	agentReadyFile        = agentReadyDir + "/ready"
+	defaultAgentStateDir  = "/var/lib/plexus"
+	defaultAgentRunDir    = "/run/plexus"
+	defaultPodResourceDir = "/var/lib/kubelet/pod-resources"
 )
 
 // agentLabels are the labels of the DaemonSet and its pods (the selector uses the name only).
@@ -71,6 +71,9 @@ func desiredAgentDaemonSet(cfg *plexusv1alpha1.PlexusConfig, namespace string, u
 	spec := &cfg.Spec
 	binDir := defaultString(spec.HostPaths.CNIBinDir, "/opt/cni/bin")
 	confDir := defaultString(spec.HostPaths.CNIConfDir, "/etc/cni/net.d")
+	stateDir := defaultString(spec.HostPaths.StateDir, defaultAgentStateDir)
+	runDir := defaultString(spec.HostPaths.RunDir, defaultAgentRunDir)
+	podResourcesDir := defaultString(spec.HostPaths.KubeletPodResourcesDir, defaultPodResourceDir)
 	image := defaultString(spec.Agent.Image, defaultAgentImage)
 	pull := corev1.PullPolicy(defaultString(spec.Agent.ImagePullPolicy, string(corev1.PullIfNotPresent)))
 	maxUnavailable := ptr.To(intstr.FromInt32(1))
@@ -81,6 +84,9 @@ func desiredAgentDaemonSet(cfg *plexusv1alpha1.PlexusConfig, namespace string, u
 	args := []string{
 		"--cni-bin-dir=" + binDir,
 		"--cni-conf-dir=" + confDir,
+		"--state-dir=" + stateDir,
+		"--run-dir=" + runDir,
+		"--pod-resources-socket=" + filepath.Join(podResourcesDir, "kubelet.sock"),
 		"--ready-file=" + agentReadyFile,
 		"--zap-log-level=" + zapLevel(spec.Agent.LogLevel),
 	}
@@ -107,8 +113,8 @@ func desiredAgentDaemonSet(cfg *plexusv1alpha1.PlexusConfig, namespace string, u
 	}
 
 	type hostMount struct{ name, path string }
-	mounts := []hostMount{{"cni-bin", binDir}, {"cni-conf", confDir}, {"state", agentStateDir}, {"run", agentRunDir},
-		{"pod-resources", podResourceDir}}
+	mounts := []hostMount{{"cni-bin", binDir}, {"cni-conf", confDir}, {"state", stateDir}, {"run", runDir},
+		{"pod-resources", podResourcesDir}}
 	if r := spec.HostPaths.HostRoot; r != "" {
 		mounts = append(mounts, hostMount{"host-root", filepath.Clean(r)})
 	}

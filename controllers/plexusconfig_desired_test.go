@@ -94,7 +94,9 @@ func TestDesiredAgentDaemonSet(t *testing.T) {
 				ClusterNetwork:     plexusv1alpha1.ClusterNetworkSpec{Name: "cbr0", ReadinessIndicatorFile: "/run/flannel/subnet.env"},
 				NamespaceIsolation: &plexusv1alpha1.NamespaceIsolationSpec{GlobalNamespaces: []string{"default", "shared"}},
 				Rollout:            plexusv1alpha1.RolloutSpec{MaxUnavailable: ptr.To(intstr.FromString("25%"))},
-				HostPaths:          plexusv1alpha1.HostPathsSpec{CNIBinDir: "/usr/libexec/cni", CNIConfDir: "/etc/kubernetes/cni/net.d", HostRoot: "/work/.cluster/"},
+				HostPaths: plexusv1alpha1.HostPathsSpec{CNIBinDir: "/usr/libexec/cni", CNIConfDir: "/etc/kubernetes/cni/net.d",
+					StateDir: "/work/.cluster/state", RunDir: "/work/.cluster/run", KubeletPodResourcesDir: "/var/lib/k0s/kubelet/pod-resources",
+					HostRoot: "/work/.cluster/"},
 			},
 			check: func(g Gomega, ds *appsv1.DaemonSet) {
 				c := ds.Spec.Template.Spec.Containers[0]
@@ -103,7 +105,9 @@ func TestDesiredAgentDaemonSet(t *testing.T) {
 				g.Expect(c.Args).To(ContainElements("--cni-bin-dir=/usr/libexec/cni", "--cni-conf-dir=/etc/kubernetes/cni/net.d",
 					"--host-root=/work/.cluster", "--plugins=macvlan,host-local", "--cluster-network=cbr0",
 					"--readiness-indicator-file=/run/flannel/subnet.env", "--namespace-isolation",
-					"--global-namespaces=default,shared", "--zap-log-level=4"))
+					"--global-namespaces=default,shared", "--zap-log-level=4", "--state-dir=/work/.cluster/state",
+					"--run-dir=/work/.cluster/run", "--pod-resources-socket=/var/lib/k0s/kubelet/pod-resources/kubelet.sock"))
+				g.Expect(hostPaths(ds)).To(HaveKeyWithValue("pod-resources", "/var/lib/k0s/kubelet/pod-resources"))
 				g.Expect(hostPaths(ds)).To(HaveKeyWithValue("host-root", "/work/.cluster"))
 				g.Expect(hostPaths(ds)).To(HaveKeyWithValue("cni-bin", "/usr/libexec/cni"))
 				g.Expect(c.VolumeMounts).To(ContainElement(corev1.VolumeMount{Name: "host-root", MountPath: "/work/.cluster"}),

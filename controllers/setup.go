@@ -173,8 +173,8 @@ type Config struct {
 	PlaneConcurrency int
 	// PolicyConcurrency is the number of policies reconciled in parallel.
 	PolicyConcurrency int
-	// AgentNamespace is where the node agent DaemonSet runs (the operator's namespace); empty
-	// disables the PlexusConfig controller.
+	// AgentNamespace is where the node agent DaemonSet and the device-plugin ConfigMap live (the
+	// operator's namespace); empty disables the PlexusConfig and NodeNetworkPolicy controllers.
 	AgentNamespace string
 }
 
@@ -202,6 +202,13 @@ func SetupReconcilers(ctx context.Context, mgr manager.Manager, cfg Config) erro
 		return fmt.Errorf("failed to set up the pod attachment controller: %w", err)
 	}
 	if cfg.AgentNamespace != "" {
+		if err := (&NodeNetworkPolicyReconciler{
+			Client:    mgr.GetClient(),
+			Recorder:  mgr.GetEventRecorder("plexus-nodenetworkpolicy"),
+			Namespace: cfg.AgentNamespace,
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("failed to set up the NodeNetworkPolicy controller: %w", err)
+		}
 		if err := (&PlexusConfigReconciler{
 			Client:    mgr.GetClient(),
 			APIReader: mgr.GetAPIReader(),

@@ -38,6 +38,10 @@ const (
 	// NetworkPlane that does not exist. Pods still get the annotation; their sandbox creation
 	// fails until the plane exists.
 	AttachmentPolicyPlaneNotFoundReason = "PlaneNotFound"
+	// AttachmentPolicyPlaneNotRenderedReason (Degraded=True) means an attachment names a
+	// NetworkPlane whose NAD is not in the policy's namespace (the plane's namespaceSelector does
+	// not select it, or a foreign NAD blocks it). Pods would fail to start their sandbox.
+	AttachmentPolicyPlaneNotRenderedReason = "PlaneNotRendered"
 )
 
 // Reasons a pod is listed in AttachmentPolicyStatus.FailingPods.
@@ -127,6 +131,7 @@ type Attachment struct {
 
 	// mac is a static MAC address for the interface.
 	// +optional
+	// +kubebuilder:validation:MaxLength=17
 	// +kubebuilder:validation:Pattern=`^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$`
 	MAC string `json:"mac,omitempty"`
 

@@ -184,6 +184,29 @@ type HostPathsSpec struct {
 	// +kubebuilder:validation:MaxLength=4096
 	CNIConfDir string `json:"cniConfDir,omitempty"`
 
+	// stateDir is the agent's state directory (status journal, plexus-cni's fallback
+	// credentials).
+	// +optional
+	// +kubebuilder:default="/var/lib/plexus"
+	// +kubebuilder:validation:Pattern=`^/.+`
+	// +kubebuilder:validation:MaxLength=4096
+	StateDir string `json:"stateDir,omitempty"`
+
+	// runDir holds the agent's unix socket.
+	// +optional
+	// +kubebuilder:default="/run/plexus"
+	// +kubebuilder:validation:Pattern=`^/.+`
+	// +kubebuilder:validation:MaxLength=4096
+	RunDir string `json:"runDir,omitempty"`
+
+	// kubeletPodResourcesDir holds the kubelet PodResources socket (kubelet.sock), read for the
+	// device IDs of SR-IOV attachments.
+	// +optional
+	// +kubebuilder:default="/var/lib/kubelet/pod-resources"
+	// +kubebuilder:validation:Pattern=`^/.+`
+	// +kubebuilder:validation:MaxLength=4096
+	KubeletPodResourcesDir string `json:"kubeletPodResourcesDir,omitempty"`
+
 	// hostRoot is an extra host directory mounted into the agent at the same path, for nodes
 	// whose paths are overridden by node annotations (plexus.dev/cni-bin-dir, ...). It must not
 	// be "/".

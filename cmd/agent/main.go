@@ -19,17 +19,21 @@ limitations under the License.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"go.uber.org/zap/zapcore"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/plexus-net/plexus/internal/agent"
+	"github.com/plexus-net/plexus/internal/agent/hardware"
 	"github.com/plexus-net/plexus/internal/version"
 )
 
@@ -59,6 +63,8 @@ func main() {
 	fs.IntVar(&cfg.MaxConcurrent, "max-concurrent", 64, "Maximum concurrent socket requests.")
 	fs.BoolVar(&cfg.Uninstall, "uninstall", false, "Remove the Plexus CNI configuration from the node and idle.")
 	fs.StringVar(&cfg.APIServer, "api-server", inClusterServer(), "API server URL for plexus-cni's fallback kubeconfig (empty: none).")
+	fs.StringVar(&cfg.SysRoot, "sys-root", "/sys", "The host's sysfs (SR-IOV and hugepages are configured through it).")
+	hw := fs.Bool("hardware", true, "Enact NodeNetworkPolicies (SR-IOV, hugepages) on this node.")
 	opts := zap.Options{Development: false, TimeEncoder: zapcore.RFC3339NanoTimeEncoder}
 	opts.BindFlags(fs)
 	_ = fs.Parse(os.Args[1:]) // ExitOnError
@@ -77,9 +83,31 @@ func main() {
 		os.Exit(1)
 	}
 	restCfg.UserAgent = "plexus-agent/" + version.Version
+	if *hw && !cfg.Uninstall {
+		go runHardware(ctrl.LoggerInto(ctx, log.WithName("hardware")), restCfg, cfg)
+	}
 	if err := agent.Run(ctx, cfg, restCfg, log); err != nil {
 		log.Error(err, "Node agent failed")
 		os.Exit(1)
+	}
+}
+
+// runHardware runs the hardware reconciler next to the agent until ctx is done, restarting it
+// after a failure: a hardware problem must not stop the agent serving plexus-cni.
+func runHardware(ctx context.Context, restCfg *rest.Config, cfg agent.Config) {
+	log := ctrl.LoggerFrom(ctx)
+	for {
+		err := hardware.Run(ctx, restCfg, hardware.Options{NodeName: cfg.NodeName, SysRoot: cfg.SysRoot, StateDir: cfg.StateDir,
+			HostRoot: cfg.HostRoot, PodResourcesSocket: cfg.PodResourcesSocket})
+		if ctx.Err() != nil {
+			return
+		}
+		log.Error(err, "Hardware reconciler stopped; restarting it")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Second):
+		}
 	}
 }
 

@@ -148,7 +148,9 @@ func run(ctx context.Context, cfg *Config) error {
 		cm := &certs.Manager{Client: direct, Options: cfg.Certs}
 		ensureCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		if err := cm.Ensure(ensureCtx); err != nil {
+		// The CA bundle is injected by the certificate manager once the manager runs (and
+		// retried until the webhook configurations exist).
+		if _, err := cm.EnsureFiles(ensureCtx); err != nil {
 			return fmt.Errorf("failed to set up webhook certificates: %w", err)
 		}
 		log.Info("Webhook certificates ready", "dir", cfg.WebhookCertDir)

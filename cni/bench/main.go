@@ -60,6 +60,8 @@ func main() {
 }
 
 type env struct {
+	// inProc collects plexus-cni's in-process overhead (timing total − delegates) per command.
+	inProc  samples
 	work    string
 	plexus  string
 	plugins string
@@ -106,10 +108,14 @@ func run() error {
 	defer e.api.srv.Close()
 
 	fmt.Printf("plexus-cni %s, delegates from %s, CNI %s, cache dir on %s\n", e.plexus, e.plugins, *cniVersion, fsType(work))
-	fmt.Println("ovh = plexus-cni wall (exec to exit) - sum of its delegate calls (its timing log); paired = plexus ADD wall -")
-	fmt.Println("the same delegates run directly through libcni in the same iteration (noisier); ovh/extra = (ovh p50 - ovh p50")
-	fmt.Println("at the smallest size) / extra attachments.")
-	fmt.Printf("process start-up of plexus-cni (VERSION), p50 %s\n\n", e.startup())
+	fmt.Println("ovh = plexus-cni wall (exec to exit) - sum of its delegate calls (from its timing log); inproc = the part of")
+	fmt.Println("ovh plexus-cni measures itself (no exec, runtime start-up, exit); direct = the same delegates run through")
+	fmt.Println("libcni by this program in the same iteration; ovh/extra = (ovh p50 - ovh p50 at the smallest size) / extra")
+	fmt.Println("attachments. Load average now:", loadavg())
+	fmt.Printf("process start-up of plexus-cni (VERSION), p50 %s", e.startup())
+	var inNS string
+	_ = e.hostNS.Do(func(ns.NetNS) error { inNS = e.startup(); return nil })
+	fmt.Printf(", from inside the host netns %s\n\n", inNS)
 	var counts []int
 	for _, s := range strings.Split(*sizes, ",") {
 		var n int
@@ -121,7 +127,7 @@ func run() error {
 	for _, sc := range strings.Split(*scenarios, ",") {
 		fmt.Printf("scenario %s\n", sc)
 		fmt.Printf("%4s %5s | %9s %9s %9s | %9s %9s %9s | %9s | %7s | %9s %9s | %9s %9s\n", "att", "iters",
-			"ADD p50", "ADD p99", "direct50", "ovh p50", "ovh p99", "ovh/extra", "paired50", "API/ADD",
+			"ADD p50", "ADD p99", "direct50", "ovh p50", "ovh p99", "ovh/extra", "inproc50", "API/ADD",
 			"DEL p50", "dirDEL50", "DELovh50", "DELovh99")
 		var base time.Duration
 		for _, n := range counts {
@@ -137,11 +143,12 @@ func run() error {
 			}
 			fmt.Printf("%4d %5d | %9s %9s %9s | %9s %9s %9s | %9s | %7.1f | %9s %9s | %9s %9s\n", n, r.iters,
 				fmtD(r.add.p(50)), fmtD(r.add.p(99)), fmtD(r.direct.p(50)), fmtD(r.ovhAdd.p(50)), fmtD(r.ovhAdd.p(99)), perExtra,
-				fmtD(r.pairAdd.p(50)), r.apiPerAdd, fmtD(r.del.p(50)), fmtD(r.directDel.p(50)), fmtD(r.ovhDel.p(50)), fmtD(r.ovhDel.p(99)))
+				fmtD(r.inProcAdd.p(50)), r.apiPerAdd, fmtD(r.del.p(50)), fmtD(r.directDel.p(50)), fmtD(r.ovhDel.p(50)), fmtD(r.ovhDel.p(99)))
 			if *verbose {
 				fmt.Printf("      last ADD: %s\n", r.lastTiming)
 			}
 		}
+		fmt.Println("load average:", loadavg())
 		fmt.Println()
 	}
 	return nil
@@ -159,6 +166,14 @@ func iterations(n int) int {
 }
 
 func fmtD(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
 
 func fsType(path string) string {
 	var st syscall.Statfs_t
@@ -265,8 +280,8 @@ type result struct {
 	add, direct samples
 	// ovhAdd/ovhDel are plexus wall − Σ delegate wall (from plexus' timing log).
 	ovhAdd, ovhDel samples
-	// pairAdd is plexus ADD wall − direct ADD wall (paired, noisier).
-	pairAdd samples
+	// inProcAdd is the ADD overhead plexus-cni measures itself (no exec/start-up/exit).
+	inProcAdd samples
 	// lastTiming is plexus-cni's timing line of the last ADD.
 	lastTiming string
 	// del/directDel are the DEL walls.
@@ -335,7 +350,7 @@ func (e *env) measure(scenario string, n, iters int) (*result, error) {
 	apiBefore := e.api.requests.Load()
 	for i := range iters + 1 { // iteration 0 warms caches and is not counted
 		pid, did := fmt.Sprintf("p%d-%d", n, i), fmt.Sprintf("d%d-%d", n, i)
-		var pAdd, pDel, dAdd, dDel, pAddDelegates, pDelDelegates time.Duration
+		var pAdd, pDel, dAdd, dDel, pAddDelegates, pDelDelegates, addInProc time.Duration
 		plexusFirst := i%2 == 0
 		for round := range 2 {
 			if (round == 0) == plexusFirst {
@@ -343,6 +358,7 @@ func (e *env) measure(scenario string, n, iters int) (*result, error) {
 				if pAdd, pAddDelegates, err = e.plexusCmd("ADD", pid, stdin, logFile); err != nil {
 					return nil, err
 				}
+				addInProc = e.inProc[len(e.inProc)-1]
 				if b, err := os.ReadFile(logFile); err == nil {
 					if _, t, ok := strings.Cut(string(b), "Timing: "); ok {
 						r.lastTiming = strings.TrimSpace(t)
@@ -364,8 +380,8 @@ func (e *env) measure(scenario string, n, iters int) (*result, error) {
 		r.add = append(r.add, pAdd)
 		r.direct = append(r.direct, dAdd)
 		r.ovhAdd = append(r.ovhAdd, pAdd-pAddDelegates)
+		r.inProcAdd = append(r.inProcAdd, addInProc)
 		r.ovhDel = append(r.ovhDel, pDel-pDelDelegates)
-		r.pairAdd = append(r.pairAdd, pAdd-dAdd)
 		r.del = append(r.del, pDel)
 		r.directDel = append(r.directDel, dDel)
 	}
@@ -406,15 +422,16 @@ func (e *env) plexusCmd(command, id string, stdin []byte, logFile string) (time.
 	if runErr != nil {
 		return 0, 0, runErr
 	}
-	delegates, err := delegateWall(logFile)
+	total, delegates, err := timingLine(logFile)
+	e.inProc = append(e.inProc, total-delegates)
 	return wall, delegates, err
 }
 
-// delegateWall reads "delegates=<duration>" from the last timing line of the log.
-func delegateWall(logFile string) (time.Duration, error) {
+// timingLine reads "total=" and "delegates=" from the last timing line of the log.
+func timingLine(logFile string) (total, delegates time.Duration, err error) {
 	b, err := os.ReadFile(logFile)
 	if err != nil {
-		return 0, fmt.Errorf("failed to read the plexus-cni log: %w", err)
+		return 0, 0, fmt.Errorf("failed to read the plexus-cni log: %w", err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
@@ -423,12 +440,20 @@ func delegateWall(logFile string) (time.Duration, error) {
 			continue
 		}
 		for _, f := range strings.Fields(rest) {
+			if v, ok := strings.CutPrefix(f, "total="); ok {
+				if total, err = time.ParseDuration(v); err != nil {
+					return 0, 0, err
+				}
+			}
 			if v, ok := strings.CutPrefix(f, "delegates="); ok {
-				return time.ParseDuration(v)
+				if delegates, err = time.ParseDuration(v); err != nil {
+					return 0, 0, err
+				}
 			}
 		}
+		return total, delegates, nil
 	}
-	return 0, fmt.Errorf("no timing line in the plexus-cni log:\n%s", b)
+	return 0, 0, fmt.Errorf("no timing line in the plexus-cni log:\n%s", b)
 }
 
 // directCmds runs the same delegates through libcni (ADD in order, DEL in reverse).

@@ -105,9 +105,26 @@ func sortedKeys(m map[string]apiextensionsv1.JSONSchemaProps) []string {
 	return keys
 }
 
+// acronyms are spelled out in display names whatever the Go/JSON casing.
+var acronyms = map[string]string{
+	"cni": "CNI", "ipam": "IPAM", "mtu": "MTU", "sriov": "SR-IOV", "vlan": "VLAN", "ipvlan": "IPVLAN",
+	"ip": "IP", "ips": "IPs", "mac": "MAC", "pf": "PF", "pfs": "PFs", "vf": "VF", "vfs": "VFs",
+	"numa": "NUMA", "pci": "PCI", "id": "ID", "nad": "NAD", "nads": "NADs", "dns": "DNS",
+}
+
 // words turns "NetworkPlane" or "renderedNamespaces" into "Network Plane" / "Rendered Namespaces";
-// runs of capitals stay together ("SRIOV Settings", "MTU").
+// runs of capitals stay together and known acronyms are spelled out ("CNI Version", "SR-IOV").
 func words(s string) string {
+	parts := strings.Fields(splitCamel(s))
+	for i, p := range parts {
+		if a, ok := acronyms[strings.ToLower(p)]; ok {
+			parts[i] = a
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func splitCamel(s string) string {
 	rs := []rune(s)
 	var b strings.Builder
 	for i, r := range rs {

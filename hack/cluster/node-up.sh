@@ -88,6 +88,8 @@ EOT
      "podResourcesSocket": "$D/kubelet/pod-resources/kubelet.sock",
      "logFile": "$D/logs/plexus-cni.log",
      "logLevel": "info",
+     "namespaceIsolation": true,
+     "globalNamespaces": "default,plexus-global",
      "capabilities": {"portMappings": true, "bandwidth": true}}
   ]
 }

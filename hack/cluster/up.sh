@@ -159,6 +159,16 @@ for n in $(seq 1 "$NODES"); do
   wait_for "node $nn Ready" 120 bash -c "kubectl --kubeconfig '$KUBECONFIG_ADMIN' get node $nn -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -q True" \
     || { tail -20 "$(node_dir "$n")/logs/kubelet.log"; exit 1; }
 done
+# Each local node keeps its CNI and agent directories under .cluster/nodeN (a real node would use
+# /opt/cni/bin, /etc/cni/net.d, ...): tell the Plexus node agent where they are.
+for n in $(seq 1 "$NODES"); do
+  d=$(node_dir "$n")
+  kc annotate node "$(node_name "$n")" --overwrite >/dev/null \
+    plexus.dev/cni-bin-dir="$d/cni/bin" plexus.dev/cni-conf-dir="$d/cni/net.d" \
+    plexus.dev/cni-cache-dir="$d/cni/cache" plexus.dev/cni-log-file="$d/logs/plexus-cni.log" \
+    plexus.dev/agent-state-dir="$d/agent/state" plexus.dev/agent-run-dir="$d/agent/run" \
+    plexus.dev/pod-resources-socket="$d/kubelet/pod-resources/kubelet.sock"
+done
 # ServiceAccounts and kube-root-ca.crt come from kube-controller-manager.
 wait_for "default ServiceAccount" 60 kc get sa default -n default
 wait_for "kube-root-ca.crt" 60 kc get cm kube-root-ca.crt -n default

@@ -191,6 +191,7 @@ func (a *Agent) run(ctx context.Context, restCfg *rest.Config, scheme *runtime.S
 		a.synced.Store(true)
 		a.log.Info("Caches synced; serving plexus-cni from the node-local cache")
 		a.markDirty()
+		a.updateReadyFile()
 	})
 	goRun(func() { writer.Run(ctx) })
 	goRun(func() { a.installLoop(ctx) })

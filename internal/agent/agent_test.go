@@ -129,7 +129,10 @@ func TestAgentEndToEnd(t *testing.T) {
 
 	confDir := filepath.Join(dir, "node", "cni", "net.d")
 	conf := filepath.Join(confDir, "00-plexus.conflist")
-	g.Eventually(func() string { b, _ := os.ReadFile(filepath.Join(dir, "node", "cni", "bin", "macvlan")); return string(b) }).
+	g.Eventually(func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "node", "cni", "bin", "macvlan"))
+		return string(b)
+	}).
 		WithTimeout(10 * time.Second).Should(Equal("#!/bin/sh\n"))
 	g.Consistently(func() bool { _, err := os.Stat(conf); return os.IsNotExist(err) }).WithTimeout(1500*time.Millisecond).
 		Should(BeTrue(), "nothing is published before the cluster network exists")

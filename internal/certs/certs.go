@@ -106,20 +106,25 @@ type Manager struct {
 // NeedLeaderElection makes the Manager run on every replica.
 func (m *Manager) NeedLeaderElection() bool { return false }
 
-// Start re-runs Ensure every CheckInterval until ctx ends.
+// retryInterval is how soon Start retries after a failed Ensure (for example when the webhook
+// configurations are applied after the operator started).
+const retryInterval = 10 * time.Second
+
+// Start runs Ensure at once and then every CheckInterval (every retryInterval while it fails)
+// until ctx ends.
 func (m *Manager) Start(ctx context.Context) error {
 	m.Options.defaults()
-	t := time.NewTicker(m.Options.CheckInterval)
-	defer t.Stop()
 	for {
+		next := m.Options.CheckInterval
+		if err := m.Ensure(ctx); err != nil {
+			// Swallowed: the current certificate keeps serving; retried soon.
+			ctrl.LoggerFrom(ctx).Error(err, "Failed to refresh webhook certificates")
+			next = retryInterval
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
-			if err := m.Ensure(ctx); err != nil {
-				// Swallowed: the current certificate keeps serving; the next tick retries.
-				ctrl.LoggerFrom(ctx).Error(err, "Failed to refresh webhook certificates")
-			}
+		case <-time.After(next):
 		}
 	}
 }
@@ -135,15 +140,32 @@ func (m *Manager) now() time.Time {
 // them), writes the serving pair to CertDir, and injects the CA into the webhook
 // configurations.
 func (m *Manager) Ensure(ctx context.Context) error {
-	m.Options.defaults()
-	secret, err := m.ensureSecret(ctx)
+	ca, err := m.EnsureFiles(ctx)
 	if err != nil {
 		return err
 	}
-	if err := writeFiles(m.Options.CertDir, secret.Data); err != nil {
-		return err
+	return m.injectCABundle(ctx, ca)
+}
+
+// EnsureFiles is Ensure without the CA bundle injection: the webhook server can start with it.
+// It returns the CA certificate (PEM).
+func (m *Manager) EnsureFiles(ctx context.Context) ([]byte, error) {
+	m.Options.defaults()
+	var secret *corev1.Secret
+	var err error
+	// Replicas race on the Secret at start; a conflict means another one just wrote it.
+	for attempt := 0; attempt < 3; attempt++ {
+		if secret, err = m.ensureSecret(ctx); !apierrors.IsConflict(err) {
+			break
+		}
 	}
-	return m.injectCABundle(ctx, secret.Data[CACertKey])
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFiles(m.Options.CertDir, secret.Data); err != nil {
+		return nil, err
+	}
+	return secret.Data[CACertKey], nil
 }
 
 // ensureSecret returns a Secret with a current CA and serving certificate.

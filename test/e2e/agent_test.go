@@ -166,17 +166,26 @@ func checkAttached(g Gomega, ctx context.Context, pod *corev1.Pod) {
 
 var _ = Describe("The node agent", Ordered, Label("agent"), func() {
 	BeforeAll(func(ctx SpecContext) {
-		Expect(cluster.Connect(plexusv1alpha1.AddToScheme, nadv1.AddToScheme)).To(Succeed())
-		annotateNodePaths(ctx)
+		annotateNodePaths(ctx) // hack/cluster/up.sh does it too; kept for clusters started before it did
+
 		By("deploying Plexus with make deploy")
 		makeDeploy(ctx)
 		By("creating the PlexusConfig for the local cluster")
 		cfg := &plexusv1alpha1.PlexusConfig{
 			ObjectMeta: metav1.ObjectMeta{Name: plexusv1alpha1.PlexusConfigName},
 			Spec: plexusv1alpha1.PlexusConfigSpec{
-				Agent:     plexusv1alpha1.AgentSpec{ImagePullPolicy: string(corev1.PullNever)},
-				HostPaths: plexusv1alpha1.HostPathsSpec{HostRoot: cluster.Dir},
-				Rollout:   plexusv1alpha1.RolloutSpec{MaxUnavailable: ptr.To(intstr.FromInt32(1))},
+				Agent: plexusv1alpha1.AgentSpec{ImagePullPolicy: string(corev1.PullNever)},
+				// Every host path lies in the cluster dir (node 1's as the defaults; each node's
+				// annotations point at its own), so the agent creates nothing elsewhere on the host.
+				HostPaths: plexusv1alpha1.HostPathsSpec{
+					HostRoot:               cluster.Dir,
+					CNIBinDir:              filepath.Join(cluster.NodeDir(1), "cni", "bin"),
+					CNIConfDir:             filepath.Join(cluster.NodeDir(1), "cni", "net.d"),
+					StateDir:               filepath.Join(cluster.NodeDir(1), "agent", "state"),
+					RunDir:                 filepath.Join(cluster.NodeDir(1), "agent", "run"),
+					KubeletPodResourcesDir: filepath.Join(cluster.NodeDir(1), "kubelet", "pod-resources"),
+				},
+				Rollout: plexusv1alpha1.RolloutSpec{MaxUnavailable: ptr.To(intstr.FromInt32(1))},
 			},
 		}
 		Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, cfg)) }).WithContext(ctx).Should(Succeed())

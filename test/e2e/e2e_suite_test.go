@@ -26,9 +26,11 @@ import (
 	"testing"
 	"time"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 	"github.com/plexus-net/plexus/test/e2e/framework"
 )
 
@@ -53,6 +55,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(err).NotTo(HaveOccurred())
 	By("bringing the local cluster up")
 	Expect(cluster.Up(ctx)).To(Succeed())
+	Expect(cluster.Connect(plexusv1alpha1.AddToScheme, nadv1.AddToScheme)).To(Succeed())
 }, NodeTimeout(15*time.Minute))
 
 var _ = AfterSuite(func(ctx SpecContext) {

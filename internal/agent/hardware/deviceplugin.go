@@ -24,9 +24,7 @@ import (
 	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -76,9 +74,8 @@ func (r *Reconciler) restartDevicePlugin(ctx context.Context, vfsChanged bool) (
 		}
 		ctrl.LoggerFrom(ctx).Info("Restarting the device plugin", "pod", klog.KObj(pod), "configChanged", st.ConfigHash != hash,
 			"vfsChanged", vfsChanged)
-		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name}}
-		if err := r.Client.SubResource("eviction").Create(ctx, pod, ev); err != nil && !apierrors.IsNotFound(err) {
-			return n, fmt.Errorf("failed to evict device plugin Pod %s: %w", klog.KObj(pod), err)
+		if err := r.evict(ctx, pod.Namespace, pod.Name); err != nil && !apierrors.IsNotFound(err) {
+			return n, err
 		}
 		n++
 	}

@@ -117,8 +117,7 @@ func (r *Reconciler) drain(ctx context.Context, pods []string, timeout time.Dura
 				continue
 			}
 			log.Info("Evicting Pod that holds a VF", "pod", klog.KObj(pod))
-			ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
-			err = r.Client.SubResource("eviction").Create(ctx, pod, ev)
+			err = r.evict(ctx, ns, name)
 			switch {
 			case err == nil:
 				delete(blocked, key)
@@ -155,4 +154,19 @@ func drainError(pending map[string]types.UID, blocked map[string]string) *DrainE
 	}
 	sort.Strings(e.Pods)
 	return e
+}
+
+// evict posts an Eviction for the pod namespace/name.
+func (r *Reconciler) evict(ctx context.Context, ns, name string) error {
+	ev := &policyv1.Eviction{TypeMeta: metav1.TypeMeta{APIVersion: policyv1.SchemeGroupVersion.String(), Kind: "Eviction"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	// NOTE: MaxRetries(0): client-go otherwise retries a 429 up to ten times, honouring its
+	// Retry-After (10s for a PodDisruptionBudget refusal), which hides the refusal for 100s and
+	// overruns drainTimeout. The drain loop does its own retries.
+	err := r.Evictions.Post().AbsPath("/api/v1").Namespace(ns).Resource("pods").Name(name).SubResource("eviction").
+		MaxRetries(0).Body(ev).Do(ctx).Error()
+	if err != nil {
+		return fmt.Errorf("failed to evict Pod %s/%s: %w", ns, name, err)
+	}
+	return nil
 }

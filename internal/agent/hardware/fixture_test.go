@@ -31,8 +31,8 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/labels"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
 	podresourcesv1 "k8s.io/kubelet/pkg/apis/podresources/v1"
@@ -149,7 +149,9 @@ func (f *fixture) newReconciler(pr sriov.PodDeviceLister) *Reconciler {
 		stateDir = f.r.StateDir
 		pr = f.r.PodResources
 	}
-	return &Reconciler{Client: k8sClient, APIReader: k8sClient, NodeName: f.node, Namespace: testNamespace,
+	ev, err := EvictionClient(restCfg)
+	Expect(err).NotTo(HaveOccurred())
+	return &Reconciler{Client: k8sClient, APIReader: k8sClient, Evictions: ev, NodeName: f.node, Namespace: testNamespace,
 		SysRoot: f.tree, StateDir: stateDir, PodResources: pr, DevicePluginSelector: mustSelector(DefaultDevicePluginSelector),
 		PollInterval: 50 * time.Millisecond}
 }

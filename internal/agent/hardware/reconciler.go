@@ -28,6 +28,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -94,6 +96,9 @@ type Reconciler struct {
 	StateDir string
 	// PodResources lists the devices kubelet allocated to the pods of this node.
 	PodResources sriov.PodDeviceLister
+	// Evictions is a REST client of the policy/v1 API, used to post Evictions without
+	// client-go's automatic 429 retries (default: built from the manager's config).
+	Evictions rest.Interface
 	// DevicePluginSelector selects the device plugin pods to restart (default
 	// DefaultDevicePluginSelector).
 	DevicePluginSelector labels.Selector
@@ -136,6 +141,9 @@ type scope struct {
 	hp hugepagesOutcome
 	// dpErr is a failure to restart the device plugin.
 	dpErr error
+	// reconcileErr is the error the reconcile returns (API or kubelet trouble); set before the
+	// final status write.
+	reconcileErr error
 }
 
 // poolResult is the outcome of one hugepage target.
@@ -177,6 +185,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (_ ctrl.Resu
 		if s.policies == nil && retErr != nil {
 			return // nothing observed yet: keep the previous report
 		}
+		s.reconcileErr = retErr
 		retErr = errors.Join(retErr, r.writeStatus(ctx, s))
 	}()
 
@@ -368,9 +377,13 @@ func (r *Reconciler) sriovStateFile() string { return filepath.Join(r.StateDir, 
 
 func (r *Reconciler) resync() time.Duration { return orDefault(r.Resync, defaultResync) }
 
-func (r *Reconciler) retryBlocked() time.Duration { return orDefault(r.RetryBlocked, defaultRetryBlocked) }
+func (r *Reconciler) retryBlocked() time.Duration {
+	return orDefault(r.RetryBlocked, defaultRetryBlocked)
+}
 
-func (r *Reconciler) pollInterval() time.Duration { return orDefault(r.PollInterval, defaultPollInterval) }
+func (r *Reconciler) pollInterval() time.Duration {
+	return orDefault(r.PollInterval, defaultPollInterval)
+}
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
@@ -420,6 +433,13 @@ func podsOf(d sriov.Disruption) []string {
 // SetupWithManager registers the reconciler. It watches this node (labels), every
 // NodeNetworkPolicy (spec changes) and the device plugin ConfigMap; all map to one request.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Evictions == nil {
+		rc, err := EvictionClient(mgr.GetConfig())
+		if err != nil {
+			return err
+		}
+		r.Evictions = rc
+	}
 	if r.Client == nil || r.APIReader == nil || r.NodeName == "" || r.Namespace == "" || r.SysRoot == nil ||
 		r.StateDir == "" || r.PodResources == nil {
 		return errors.New("hardware.Reconciler needs Client, APIReader, NodeName, Namespace, SysRoot, StateDir and PodResources")
@@ -458,4 +478,13 @@ func nodeLabelsChanged() predicate.Funcs {
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
+}
+
+// EvictionClient returns the REST client Reconciler.Evictions needs.
+func EvictionClient(cfg *rest.Config) (rest.Interface, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the eviction client: %w", err)
+	}
+	return cs.PolicyV1().RESTClient(), nil
 }

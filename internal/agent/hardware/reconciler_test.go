@@ -205,6 +205,9 @@ var _ = Describe("The hardware reconciler", func() {
 				Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(1)),
 					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "dpdk"}}}}
 			Expect(k8sClient.Create(ctx, pdb)).To(Succeed())
+			// The Eviction API ignores budgets for pods that are not running.
+			holder.Status.Phase = corev1.PodRunning
+			Expect(k8sClient.Status().Update(ctx, holder)).To(Succeed())
 			f.tree.ResetWrites()
 
 			res, err := f.reconcile(ctx)

@@ -83,7 +83,7 @@ func CacheOptions(nodeName, namespace string) cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Node{}:                      {Field: byName(nodeName)},
+			&corev1.Node{}:                     {Field: byName(nodeName)},
 			&plexusv1alpha1.NodeNetworkState{}: {Field: byName(nodeName)},
 			&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{
 				namespace: {FieldSelector: byName(DevicePluginConfigMapName)}}},

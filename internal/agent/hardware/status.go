@@ -383,6 +383,9 @@ func failure(s *scope) (string, string) {
 	if s.dpErr != nil {
 		add("", "device plugin restart: "+s.dpErr.Error())
 	}
+	if s.reconcileErr != nil {
+		add("", s.reconcileErr.Error())
+	}
 	if len(reasons) == 0 {
 		return "", ""
 	}

@@ -33,7 +33,9 @@ func status(iface string) []netattach.NetworkStatus {
 	return []netattach.NetworkStatus{{Name: "cbr0", Interface: "eth0", Default: true}, {Name: "ns/net", Interface: iface}}
 }
 
-func ev(reason string) api.Event { return api.Event{Type: api.EventTypeNormal, Reason: reason, Message: reason} }
+func ev(reason string) api.Event {
+	return api.Event{Type: api.EventTypeNormal, Reason: reason, Message: reason}
+}
 
 func TestReplayAfterRestart(t *testing.T) {
 	g := NewWithT(t)

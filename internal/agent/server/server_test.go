@@ -68,7 +68,7 @@ type harness struct {
 	done    chan struct{}
 }
 
-func startServer(t *testing.T, maxConcurrent int) *harness {
+func startServer(t testing.TB, maxConcurrent int) *harness {
 	t.Helper()
 	g := NewWithT(t)
 	dir := t.TempDir()
@@ -225,4 +225,23 @@ func TestConcurrentRequestsAreBounded(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	g.Expect(errs).To(BeEmpty())
+}
+
+// BenchmarkResolveAndReport is one ADD's worth of agent work over the real socket: resolve a pod
+// with two secondary networks, then journal its report.
+func BenchmarkResolveAndReport(b *testing.B) {
+	h := startServer(b, 0)
+	c := h.client()
+	ref := api.PodRef{Namespace: "ns", Name: "p", UID: "u1", ContainerID: "c1", IfName: "eth0"}
+	rep := &api.StatusReport{UID: "u1", NetworkStatus: []netattach.NetworkStatus{{Name: "cbr0", Interface: "eth0", Default: true}}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Resolve(ctx, ref); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Report(ctx, ref, rep); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

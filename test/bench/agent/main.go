@@ -158,9 +158,13 @@ func run() error {
 		}
 	}
 	fmt.Println()
+	cpu0 := procCPU(b.agentCmd.Process.Pid)
 	if err := b.burstBench(); err != nil {
 		return err
 	}
+	adds := *burst * *rounds * 2 // an ADD and a DEL per pod per round
+	fmt.Printf("agent CPU during the burst rounds: %s for %d plexus-cni invocations (%.2fms each)\n",
+		ms(procCPU(b.agentCmd.Process.Pid)-cpu0), adds, float64(procCPU(b.agentCmd.Process.Pid)-cpu0)/1e6/float64(adds))
 	rss, hwm := procStatus(b.agentCmd.Process.Pid, "VmRSS"), procStatus(b.agentCmd.Process.Pid, "VmHWM")
 	fmt.Printf("\nagent memory: RSS %s, peak RSS %s (%d pods on its node, %d elsewhere, 1 NAD)\n", rss, hwm, *burst+len(strings.Split(*sizes, ",")), *noise)
 	if *keepAgent {
@@ -651,6 +655,22 @@ func (b *bench) directAdd(c *libcni.CNIConfig, id string, netns ns.NetNS, cluste
 		return err
 	})
 	return d, err
+}
+
+// procCPU is the user+system CPU time of a process (clock ticks of 10 ms).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.Atoi(f[11])
+	k, _ := strconv.Atoi(f[12])
+	return time.Duration(u+k) * 10 * time.Millisecond
 }
 
 func procStatus(pid int, key string) string {

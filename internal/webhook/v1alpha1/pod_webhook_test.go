@@ -1,0 +1,89 @@
+/*
+Copyright 2026 The Plexus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
+	"github.com/plexus-net/plexus/internal/netattach"
+)
+
+func TestPodAttacherDefault(t *testing.T) {
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = plexusv1alpha1.AddToScheme(scheme)
+	web := policy("web", plexusv1alpha1.Attachment{Plane: "vf", Interface: "vf0"}, plexusv1alpha1.Attachment{Plane: "vf", Interface: "vf1"})
+	web.Spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	web.Spec.ReadinessGate = plexusv1alpha1.ReadinessGateEnabled
+	elsewhere := policy("elsewhere", plexusv1alpha1.Attachment{Plane: "vf"})
+	elsewhere.Namespace = "other"
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
+		&web, &elsewhere,
+		&plexusv1alpha1.NetworkPlane{ObjectMeta: metav1.ObjectMeta{Name: "vf"},
+			Spec: plexusv1alpha1.NetworkPlaneSpec{Type: plexusv1alpha1.NetworkPlaneTypeSRIOV,
+				SRIOV: &plexusv1alpha1.SRIOVSettings{ResourceName: "plexus.dev/vf"}}},
+	).Build()
+	a := &PodAttacher{Client: c}
+	ctx := admission.NewContextWithRequest(context.Background(), admission.Request{
+		AdmissionRequest: admissionv1.AdmissionRequest{Namespace: "ns", Operation: admissionv1.Create}})
+
+	t.Run("matching pod", func(t *testing.T) {
+		g := NewWithT(t)
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "web-", Labels: map[string]string{"app": "web"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		g.Expect(pod.Annotations[netattach.NetworksAnnotation]).To(MatchJSON(
+			`[{"name":"vf","namespace":"ns","interface":"vf0"},{"name":"vf","namespace":"ns","interface":"vf1"}]`))
+		q := pod.Spec.Containers[0].Resources.Limits["plexus.dev/vf"]
+		g.Expect(q.Value()).To(BeEquivalentTo(2))
+		g.Expect(pod.Spec.ReadinessGates).To(HaveLen(1))
+
+		before := pod.DeepCopy()
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		g.Expect(pod).To(Equal(before), "re-invocation changes nothing")
+	})
+
+	t.Run("non-matching pod", func(t *testing.T) {
+		g := NewWithT(t)
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db", Labels: map[string]string{"app": "db"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}
+		before := pod.DeepCopy()
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		g.Expect(pod).To(Equal(before))
+	})
+
+	t.Run("invalid own annotation", func(t *testing.T) {
+		g := NewWithT(t)
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "x", Labels: map[string]string{"app": "web"},
+			Annotations: map[string]string{netattach.NetworksAnnotation: "a/b/c"}}}
+		err := a.Default(ctx, pod)
+		g.Expect(apierrors.IsInvalid(err)).To(BeTrue())
+		g.Expect(err.Error()).To(ContainSubstring(netattach.NetworksAnnotation))
+	})
+}
