@@ -55,6 +55,7 @@ func TestMain(m *testing.M) {
 			if err := env.Stop(); err != nil {
 				fmt.Fprintf(os.Stderr, "failed to stop envtest: %v\n", err)
 			}
+			_ = os.RemoveAll(filepath.Dir(kubeconfigPath))
 		}()
 		return m.Run()
 	}()

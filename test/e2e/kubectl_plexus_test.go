@@ -20,9 +20,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -76,13 +78,35 @@ func ensureNADCRD(ctx SpecContext) {
 	Eventually(func() error {
 		_, err := cluster.Kubectl(ctx, "get", "network-attachment-definitions", "-A")
 		return err
-	}).WithContext(ctx).Should(Succeed())
+	}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+}
+
+// dumpOnFailure prints what explains a failed spec: the namespace's pods with their annotations,
+// its events and the tail of plexus-cni's log on every node.
+func dumpOnFailure(ns string) {
+	DeferCleanup(func(ctx SpecContext) {
+		if !CurrentSpecReport().Failed() {
+			return
+		}
+		out, _ := cluster.Kubectl(ctx, "get", "pods", "-n", ns, "-o", "yaml")
+		GinkgoWriter.Println(out)
+		out, _ = cluster.Kubectl(ctx, "get", "events", "-n", ns, "--sort-by=.lastTimestamp")
+		GinkgoWriter.Println(out)
+		for n := 1; n <= cluster.Nodes; n++ {
+			log, _ := os.ReadFile(filepath.Join(cluster.NodeDir(n), "logs", "plexus-cni.log"))
+			if len(log) > 8192 {
+				log = log[len(log)-8192:]
+			}
+			GinkgoWriter.Printf("node %d plexus-cni.log (tail):\n%s\n", n, log)
+		}
+	})
 }
 
 var _ = Describe("kubectl plexus", func() {
 	It("explains a pod that requests a missing NAD", func(ctx SpecContext) {
 		ensureNADCRD(ctx)
 		ns := createNamespace(ctx, "e2e-kubectl-why")
+		dumpOnFailure(ns)
 		broken := testPod(ns, "broken", map[string]string{networksAnnotation: "does-not-exist@data0"})
 		Expect(cluster.Client.Create(ctx, broken)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -91,16 +115,17 @@ var _ = Describe("kubectl plexus", func() {
 			g.Expect(out).To(ContainSubstring(ns + "/does-not-exist"))
 			g.Expect(out).To(ContainSubstring("NetworkAttachmentDefinition does-not-exist does not exist"))
 			g.Expect(out).To(ContainSubstring("data0"))
-		}).WithContext(ctx).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
 
 		out, err := kubectlPlexus(ctx, "pods", "-n", ns)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(out).To(MatchRegexp(`(?m)^broken\s+data0\s+%s/does-not-exist\s.*\s(Pending|Missing)\s*$`, ns))
-	})
+	}, NodeTimeout(3*time.Minute))
 
 	It("shows a pod's secondary interface and the planes", func(ctx SpecContext) {
 		ensureNADCRD(ctx)
 		ns := createNamespace(ctx, "e2e-kubectl-plexus")
+		dumpOnFailure(ns)
 		_, err := cluster.KubectlStdin(ctx, bridgeNAD(ns, "plx-bridge", "192.168.177.0/24"), "apply", "-f", "-")
 		Expect(err).NotTo(HaveOccurred())
 
@@ -112,7 +137,7 @@ var _ = Describe("kubectl plexus", func() {
 			Expect(client.IgnoreNotFound(cluster.Client.Delete(ctx, pod))).To(Succeed())
 			Eventually(func() bool {
 				return apierrors.IsNotFound(cluster.Client.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{}))
-			}).WithContext(ctx).Should(BeTrue())
+			}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(BeTrue())
 			_ = exec.CommandContext(ctx, "ip", "link", "del", e2eBridge).Run()
 			for n := 2; n <= cluster.Nodes; n++ {
 				_ = exec.CommandContext(ctx, "ip", "netns", "exec", fmt.Sprintf("plexus-n%d", n), "ip", "link", "del", e2eBridge).Run()
@@ -135,7 +160,7 @@ var _ = Describe("kubectl plexus", func() {
 				}
 			}
 			g.Expect(net1IP).To(HavePrefix("192.168.177."), "network-status: %s", got.Annotations[networkStatusAnnotation])
-		}).WithContext(ctx).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Succeed())
 
 		By("listing the pod's attachments with kubectl plexus pods")
 		out, err := kubectlPlexus(ctx, "pods", "-n", ns)
@@ -163,5 +188,5 @@ var _ = Describe("kubectl plexus", func() {
 		Expect(out).To(ContainSubstring("net1"))
 		Expect(out).To(ContainSubstring(net1IP))
 		Expect(out).To(ContainSubstring("Every requested network is attached."))
-	})
+	}, NodeTimeout(6*time.Minute))
 })

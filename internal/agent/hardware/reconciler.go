@@ -176,11 +176,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (_ ctrl.Resu
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("Node", klog.KObj(node)))
 	s := &scope{node: node}
-	if cur, err := r.getState(ctx); err != nil {
+	cur, err := r.getState(ctx)
+	if err != nil {
 		return ctrl.Result{}, err
-	} else {
-		s.current = cur
 	}
+	s.current = cur
 	defer func() {
 		if s.policies == nil && retErr != nil {
 			return // nothing observed yet: keep the previous report
@@ -236,19 +236,13 @@ func (r *Reconciler) reconcilePlan(ctx context.Context, s *scope) (ctrl.Result, 
 }
 
 // reconcileDisruption runs the disruption plan when pods hold VFs the plan resets: publish the
-// plan, take a budget slot, cordon, evict. Without such pods it only makes sure a cordon this
-// reconciler left behind (an agent restart mid-drain) is lifted.
+// plan, take a budget slot, cordon, evict. Without such pods there is nothing to do.
 func (r *Reconciler) reconcileDisruption(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if !s.disruption.Disruptive() {
+		// NOTE: a cordon left by an interrupted drain (its pods are gone now) is lifted by
+		// reconcileApply after the apply, not before, so no pod lands on VFs about to be reset.
 		s.disruptionState = plexusv1alpha1.DisruptionStateNone
-		if s.node.Annotations[CordonAnnotation] == "" {
-			return ctrl.Result{}, nil
-		}
-		// An agent restart mid-drain: lift the cordon and free the slot.
-		if err := r.uncordon(ctx, s.node); err != nil {
-			return ctrl.Result{}, err
-		}
-		return ctrl.Result{}, r.releaseSlots(ctx)
+		return ctrl.Result{}, nil
 	}
 	log := ctrl.LoggerFrom(ctx)
 	s.waiting = true
@@ -325,6 +319,7 @@ func (r *Reconciler) reconcileApply(ctx context.Context, s *scope) (ctrl.Result,
 	if s.disruptionState == plexusv1alpha1.DisruptionStateNone && s.node.Annotations[CordonAnnotation] == "" {
 		return ctrl.Result{}, nil
 	}
+	// Lift the cordon of this drain, or of one an agent restart interrupted.
 	if err := r.uncordon(ctx, s.node); err != nil {
 		return ctrl.Result{}, err
 	}
