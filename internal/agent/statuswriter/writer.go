@@ -59,6 +59,11 @@ type Writer struct {
 	NodeName string
 	// Workers is the number of pods written in parallel (default 4).
 	Workers int
+	// Settle is how long the writer waits for the reports to stop coming before it writes
+	// (default 250 ms), and MaxSettle bounds that wait (default 2 s). During a burst of pod
+	// starts the API writes then do not compete with the ADDs for CPU, and several reports of
+	// one pod coalesce into one PATCH.
+	Settle, MaxSettle time.Duration
 	// Log is the writer's logger.
 	Log logr.Logger
 
@@ -90,6 +95,7 @@ func (w *Writer) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-w.Journal.C():
+			w.settle(ctx)
 		case <-timer.C:
 		}
 		wait := w.dispatch(ctx, sem, &wg)
@@ -100,6 +106,34 @@ func (w *Writer) Run(ctx context.Context) {
 			}
 		}
 		timer.Reset(wait)
+	}
+}
+
+// settle returns once no report arrived for Settle, or after MaxSettle.
+func (w *Writer) settle(ctx context.Context) {
+	quiet, bound := w.Settle, w.MaxSettle
+	if quiet <= 0 {
+		quiet = 250 * time.Millisecond
+	}
+	if bound <= 0 {
+		bound = 2 * time.Second
+	}
+	hard := time.NewTimer(bound)
+	defer hard.Stop()
+	for {
+		t := time.NewTimer(quiet)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-hard.C:
+			t.Stop()
+			return
+		case <-t.C:
+			return
+		case <-w.Journal.C():
+			t.Stop()
+		}
 	}
 }
 

@@ -141,6 +141,9 @@ func run() error {
 	fmt.Println("ovh = plexus-cni wall - its delegates' wall (its timing log); API = API requests plexus-cni made to resolve")
 	fmt.Printf("%-7s %4s | %9s %9s | %9s %9s | %9s | %4s\n", "mode", "att", "ADD p50", "ADD p99", "ovh p50", "ovh p99", "direct50", "API")
 	for _, s := range strings.Split(*sizes, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			return fmt.Errorf("bad size %q", s)
@@ -337,8 +340,9 @@ func (b *bench) objects() error {
 			Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "plexus.local/testpod:latest"}}}}
 	}
 	for _, s := range strings.Split(*sizes, ",") {
-		n, _ := strconv.Atoi(strings.TrimSpace(s))
-		objs = append(objs, pod(fmt.Sprintf("size-%d", n), nodeName, annotation(n)))
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+			objs = append(objs, pod(fmt.Sprintf("size-%d", n), nodeName, annotation(n)))
+		}
 	}
 	for i := range *burst {
 		objs = append(objs, pod(fmt.Sprintf("burst-%03d", i), nodeName, "mv"))
