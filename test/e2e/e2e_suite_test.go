@@ -40,6 +40,9 @@ func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
 	SetDefaultEventuallyTimeout(2 * time.Minute)
 	SetDefaultEventuallyPollingInterval(250 * time.Millisecond)
+	// Without this, an Eventually given a SpecContext polls until the spec's context ends, which
+	// for specs without a NodeTimeout is never: a failing assertion would hang the suite.
+	EnforceDefaultTimeoutsWhenUsingContexts()
 	RunSpecs(t, "Plexus e2e suite")
 }
 

@@ -259,6 +259,60 @@ var _ = Describe("The hardware reconciler", func() {
 		})
 	})
 
+	It("lets only maxUnavailable nodes of a policy disrupt themselves at once", func(ctx SpecContext) {
+		a, b := newFixture(ctx), newFixture(ctx)
+		pair := "pair-" + a.node
+		for _, f := range []*fixture{a, b} {
+			n := f.getNode(ctx)
+			n.Labels["hw-pair"] = pair
+			Expect(k8sClient.Update(ctx, n)).To(Succeed())
+		}
+		spec := sriovSpec("ens1f0", 4, "")
+		spec.NodeSelector = metav1.LabelSelector{MatchLabels: map[string]string{"hw-pair": pair}}
+		spec.Disruption = &plexusv1alpha1.DisruptionBudget{MaxUnavailable: ptr.To(intstr.FromString("50%")),
+			DrainTimeout: &metav1.Duration{Duration: 5 * time.Second}}
+		p := &plexusv1alpha1.NodeNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: pair}, Spec: spec}
+		Expect(k8sClient.Create(ctx, p)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, p))).To(Succeed()) })
+		for _, f := range []*fixture{a, b} {
+			_, err := f.reconcile(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.numVfs(pfA)).To(Equal("4"))
+			holder := f.pod(ctx, "app", nil)
+			f.kubelet.hold(f.ns, holder.Name, fake.VFAddress(pfA, 0))
+		}
+		p.Spec.Sriov[0].NumVfs = 2
+		Expect(k8sClient.Update(ctx, p)).To(Succeed())
+
+		By("node b reconciling while node a is in the middle of its disruptive apply")
+		var bResult ctrl.Result
+		var bCordoned bool
+		a.tree.BeforeWrite(func(rel, data string) error {
+			if !strings.HasSuffix(rel, "sriov_numvfs") || data != "0" {
+				return nil
+			}
+			res, err := b.reconcile(ctx)
+			if err != nil {
+				return err
+			}
+			bResult, bCordoned = res, b.getNode(ctx).Spec.Unschedulable
+			return nil
+		})
+		_, err := a.reconcile(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(a.numVfs(pfA)).To(Equal("2"))
+		Expect(bResult.RequeueAfter).To(Equal(defaultBudgetRetry), "50 percent of 2 nodes is 1 slot, held by a")
+		Expect(bCordoned).To(BeFalse())
+		Expect(b.numVfs(pfA)).To(Equal("4"))
+		Expect(policyEntry(b.state(ctx), p.Name).State).To(Equal(plexusv1alpha1.PolicyApplyStatePending))
+
+		By("node b taking the slot a released")
+		_, err = b.reconcile(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(b.numVfs(pfA)).To(Equal("2"))
+		Expect(b.getNode(ctx).Spec.Unschedulable).To(BeFalse())
+	})
+
 	It("never cordons for a change nobody is disrupted by", func(ctx SpecContext) {
 		f := newFixture(ctx)
 		p := f.policy(ctx, "vfs", sriovSpec("ens1f0", 4, ""))

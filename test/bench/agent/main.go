@@ -400,6 +400,15 @@ func (b *bench) conf(mode string) ([]byte, string, error) {
 		c["agentSocket"] = b.socket // no kubeconfig at all: plexus-cni cannot reach the API
 	case "direct":
 		c["kubeconfig"] = b.kubeconfig
+	case "local":
+		// No agent, no API: the same delegates from files (cluster + defaultNetworks), to
+		// separate plexus-cni's own cost from the agent round trips.
+		mvPath := filepath.Join(b.work, "mv.conflist")
+		if err := os.WriteFile(mvPath, []byte(b.mvConf), 0o600); err != nil {
+			return nil, "", err
+		}
+		c["defaultNetworks"] = []string{mvPath}
+		c["systemNamespaces"] = []string{}
 	}
 	out, err := json.Marshal(c)
 	return out, logFile, err
@@ -583,13 +592,20 @@ func (b *bench) burstBench() error {
 	}
 	direct := libcni.NewCNIConfigWithCacheDir([]string{b.plugins}, filepath.Join(b.work, "burst-direct-cache"), nil)
 	fmt.Printf("%d concurrent pod ADDs on one node (eth0 bridge + net1 macvlan/tuning each)\n", *burst)
+	local, _, err := b.conf("local")
+	if err != nil {
+		return err
+	}
+	fmt.Println("agent: plexus-cni through the agent; local: plexus-cni with the same delegates from files (no agent,")
+	fmt.Println("no API); delegates: the delegates alone through libcni")
 	fmt.Printf("%-9s %5s | %9s %9s %9s | %8s\n", "mode", "round", "total", "pod p50", "pod p99", "failures")
 	var totals = map[string]samples{}
 	for round := range *rounds {
-		for _, mode := range []string{"agent", "delegates"} {
-			if round%2 == 1 {
-				mode = map[string]string{"agent": "delegates", "delegates": "agent"}[mode]
-			}
+		modes := []string{"agent", "local", "delegates"}
+		if round%2 == 1 {
+			modes = []string{"delegates", "local", "agent"}
+		}
+		for _, mode := range modes {
 			var (
 				wg    sync.WaitGroup
 				mu    sync.Mutex
@@ -605,9 +621,12 @@ func (b *bench) burstBench() error {
 					pod, id := fmt.Sprintf("burst-%03d", i), fmt.Sprintf("%s-r%d-%03d", mode, round, i)
 					var d time.Duration
 					var err error
-					if mode == "agent" {
+					switch mode {
+					case "agent":
 						d, _, err = b.exec("ADD", pod, id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
-					} else {
+					case "local":
+						d, _, err = b.exec("ADD", pod, id, netnss[i], local, filepath.Join(b.work, "burst-local.log"))
+					default:
 						d, err = b.directAdd(direct, id, netnss[i], cluster, mv)
 					}
 					mu.Lock()
@@ -629,9 +648,12 @@ func (b *bench) burstBench() error {
 			// Tear down before the next round (not measured).
 			for i := range *burst {
 				id := fmt.Sprintf("%s-r%d-%03d", mode, round, i)
-				if mode == "agent" {
+				switch mode {
+				case "agent":
 					_, _, _ = b.exec("DEL", fmt.Sprintf("burst-%03d", i), id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
-				} else {
+				case "local":
+					_, _, _ = b.exec("DEL", fmt.Sprintf("burst-%03d", i), id, netnss[i], local, filepath.Join(b.work, "burst-local.log"))
+				default:
 					_ = b.hostNS.Do(func(ns.NetNS) error {
 						ctx := context.Background()
 						_ = direct.DelNetworkList(ctx, mv, &libcni.RuntimeConf{ContainerID: id, NetNS: netnss[i].Path(), IfName: "net1"})
@@ -641,8 +663,10 @@ func (b *bench) burstBench() error {
 			}
 		}
 	}
-	a, d := totals["agent"].p(50), totals["delegates"].p(50)
-	fmt.Printf("median total: agent %s, delegates alone %s: %+.1f%%\n", ms(a), ms(d), 100*(float64(a)-float64(d))/float64(d))
+	a, l, d := totals["agent"].p(50), totals["local"].p(50), totals["delegates"].p(50)
+	pct := func(x time.Duration) float64 { return 100 * (float64(x) - float64(d)) / float64(d) }
+	fmt.Printf("median total: agent %s (%+.1f%%), plexus-cni without agent %s (%+.1f%%), delegates alone %s\n",
+		ms(a), pct(a), ms(l), pct(l), ms(d))
 	return nil
 }
 
