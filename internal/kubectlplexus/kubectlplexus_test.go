@@ -264,8 +264,9 @@ func TestDiagnoseHealthyAndUnmutated(t *testing.T) {
 	healthy := &WhyReport{Networks: AnalyzePod(pod("app", "web", corev1.PodRunning, map[string]string{
 		netattach.NetworksAnnotation: "storage", netattach.NetworkStatusAnnotation: statusTwoNets,
 	}), nil)}
+	healthy.Events = []corev1.Event{{Type: corev1.EventTypeWarning, Reason: "MissingClusterDNS", Message: "kubelet does not have ClusterDNS IP configured"}}
 	if d := Diagnose(healthy); len(d) != 1 || d[0] != "Every requested network is attached." {
-		t.Errorf("healthy: %v", d)
+		t.Errorf("healthy, with an unrelated warning: %v", d)
 	}
 	plain := pod("app", "old", corev1.PodRunning, nil)
 	policies := []plexusv1alpha1.AttachmentPolicy{{

@@ -118,9 +118,15 @@ func Diagnose(r *WhyReport) []string {
 			out = append(out, fmt.Sprintf("Interface %s (%s) is not attached yet: %s.", a.Interface, a.Network, a.Detail))
 		}
 	}
+	// Other Warning events (FailedScheduling, MissingClusterDNS, …) explain something only while
+	// an attachment is not up.
+	healthy := n.AnnotationError == nil && n.Summary() == StateAttached
 	latest := map[string]corev1.Event{}
 	for _, e := range r.Events {
-		if e.Reason != "AddedInterface" && (attachmentReasons[e.Reason] || e.Type == corev1.EventTypeWarning) {
+		if e.Reason == "AddedInterface" {
+			continue
+		}
+		if attachmentReasons[e.Reason] || (e.Type == corev1.EventTypeWarning && !healthy) {
 			latest[e.Reason] = e
 		}
 	}

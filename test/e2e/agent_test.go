@@ -108,6 +108,12 @@ func macvlanNAD(ns, name, subnet string) *nadv1.NetworkAttachmentDefinition {
 		Spec: nadv1.NetworkAttachmentDefinitionSpec{Config: conf}}
 }
 
+// createNAD creates a NAD, retrying while the operator's NAD webhook is not reachable yet.
+func createNAD(ctx context.Context, nad *nadv1.NetworkAttachmentDefinition) {
+	GinkgoHelper()
+	Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, nad)) }).WithContext(ctx).Should(Succeed())
+}
+
 // auditEntry is the part of an audit event the tests read.
 type auditEntry struct {
 	Stage     string `json:"stage"`
@@ -170,6 +176,12 @@ var _ = Describe("The node agent", Ordered, Label("agent"), func() {
 
 		By("deploying Plexus with make deploy")
 		makeDeploy(ctx)
+		By("waiting for the operator (its webhooks admit NADs)")
+		Eventually(func(g Gomega) {
+			d := &appsv1.Deployment{}
+			g.Expect(cluster.Client.Get(ctx, types.NamespacedName{Namespace: agentNamespace, Name: "plexus-controller-manager"}, d)).To(Succeed())
+			g.Expect(d.Status.AvailableReplicas).To(BeNumerically(">=", 1))
+		}).WithContext(ctx).WithTimeout(3 * time.Minute).Should(Succeed())
 		By("creating the PlexusConfig for the local cluster")
 		cfg := &plexusv1alpha1.PlexusConfig{
 			ObjectMeta: metav1.ObjectMeta{Name: plexusv1alpha1.PlexusConfigName},
@@ -231,7 +243,7 @@ var _ = Describe("The node agent", Ordered, Label("agent"), func() {
 
 	It("attaches pods from the agent's cache with no API request from plexus-cni", func(ctx SpecContext) {
 		ns := createNamespace(ctx, "e2e-agent")
-		Expect(cluster.Client.Create(ctx, macvlanNAD(ns, "macnet", "10.77.1.0/24"))).To(Succeed())
+		createNAD(ctx, macvlanNAD(ns, "macnet", "10.77.1.0/24"))
 		offset := auditLogSize()
 		var pods []*corev1.Pod
 		for i := range 3 {
@@ -249,7 +261,7 @@ var _ = Describe("The node agent", Ordered, Label("agent"), func() {
 
 	It("loses no attachment and no status when the agent is killed during a burst of 20 pods", func(ctx SpecContext) {
 		ns := createNamespace(ctx, "e2e-agent-kill")
-		Expect(cluster.Client.Create(ctx, macvlanNAD(ns, "macnet", "10.77.2.0/24"))).To(Succeed())
+		createNAD(ctx, macvlanNAD(ns, "macnet", "10.77.2.0/24"))
 		var pods []*corev1.Pod
 		var wg sync.WaitGroup
 		errs := make(chan error, 20)

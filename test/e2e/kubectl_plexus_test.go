@@ -125,7 +125,6 @@ var _ = Describe("kubectl plexus", func() {
 	It("shows a pod's secondary interface and the planes", func(ctx SpecContext) {
 		ensureNADCRD(ctx)
 		ns := createNamespace(ctx, "e2e-kubectl-plexus")
-		dumpOnFailure(ns)
 		_, err := cluster.KubectlStdin(ctx, bridgeNAD(ns, "plx-bridge", "192.168.177.0/24"), "apply", "-f", "-")
 		Expect(err).NotTo(HaveOccurred())
 
@@ -143,6 +142,7 @@ var _ = Describe("kubectl plexus", func() {
 				_ = exec.CommandContext(ctx, "ip", "netns", "exec", fmt.Sprintf("plexus-n%d", n), "ip", "link", "del", e2eBridge).Run()
 			}
 		})
+		dumpOnFailure(ns) // registered last: runs first, before the pod is deleted
 		pod = waitReady(ctx, pod)
 		var net1IP string
 		Eventually(func(g Gomega) {
