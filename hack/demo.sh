@@ -47,10 +47,31 @@ up() {
   step "Deploying Plexus (make deploy)"
   run_long "deploying" make -s deploy
   kubectl -n plexus-system rollout status deploy/plexus-controller-manager --timeout=180s | sed 's/^/    /'
-  if kubectl get crd plexusconfigs.net.plexus.dev >/dev/null 2>&1 && [ -f config/samples/net_v1alpha1_plexusconfig.yaml ]; then
-    kubectl apply -f config/samples/net_v1alpha1_plexusconfig.yaml >/dev/null
-    kubectl wait plexusconfig/cluster --for=condition=Available --timeout=180s | sed 's/^/    /'
-  fi
+  # The PlexusConfig makes the operator roll the node agent out; the agent installs plexus-cni
+  # on every node. On this local cluster every host path lies under .cluster/ (each node's own
+  # directories come from its plexus.dev/* annotations, set by cluster-up).
+  kubectl apply --server-side -f - >/dev/null <<EOT
+apiVersion: net.plexus.dev/v1alpha1
+kind: PlexusConfig
+metadata:
+  name: cluster
+spec:
+  agent:
+    imagePullPolicy: IfNotPresent
+  namespaceIsolation:
+    globalNamespaces: [default, plexus-global]
+  hostPaths:
+    hostRoot: $CLUSTER_DIR
+    cniBinDir: $CLUSTER_DIR/node1/cni/bin
+    cniConfDir: $CLUSTER_DIR/node1/cni/net.d
+    stateDir: $CLUSTER_DIR/node1/agent/state
+    runDir: $CLUSTER_DIR/node1/agent/run
+    kubeletPodResourcesDir: $CLUSTER_DIR/node1/kubelet/pod-resources
+  rollout:
+    maxUnavailable: 1
+EOT
+  kubectl wait plexusconfig/cluster --for=condition=Ready --timeout=240s | sed 's/^/    /'
+  kubectl get plexusconfig cluster | sed 's/^/    /'
   step "Applying the sample planes, the policy and a two-tier app (hack/demo/demo.yaml)"
   kubectl apply --server-side -f hack/demo/demo.yaml | sed 's/^/    /'
   kubectl -n "$NS" rollout status deploy/backend --timeout=180s | sed 's/^/    /'
