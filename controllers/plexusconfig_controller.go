@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 )
@@ -61,6 +62,8 @@ type PlexusConfigReconciler struct {
 	Scheme *runtime.Scheme
 	// Namespace is where the agent DaemonSet runs (the operator's namespace).
 	Namespace string
+	// Recorder, when set, emits an Event on the PlexusConfig when a condition changes.
+	Recorder recorder.EventRecorder
 }
 
 // plexusConfigScope is the request-local state of one reconcile.
@@ -80,6 +83,7 @@ type plexusConfigScope struct {
 // +kubebuilder:rbac:groups=net.plexus.dev,resources=plexusconfigs/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile implements reconcile.Reconciler.
 func (r *PlexusConfigReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
@@ -103,6 +107,9 @@ func (r *PlexusConfigReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			return // gone
 		}
 		setPlexusConfigStatus(s, retErr)
+		if r.Recorder != nil {
+			recordTransitions(r.Recorder, cfg, orig.Status.Conditions, cfg.Status.Conditions)
+		}
 		if err := r.Client.Status().Patch(ctx, cfg, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
 			retErr = errors.Join(retErr, fmt.Errorf("failed to patch PlexusConfig %s status: %w", cfg.Name, err))
 		}

@@ -214,6 +214,7 @@ func SetupReconcilers(ctx context.Context, mgr manager.Manager, cfg Config) erro
 			APIReader: mgr.GetAPIReader(),
 			Scheme:    mgr.GetScheme(),
 			Namespace: cfg.AgentNamespace,
+			Recorder:  mgr.GetEventRecorder("plexus-plexusconfig"),
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("failed to set up the PlexusConfig controller: %w", err)
 		}

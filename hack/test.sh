@@ -17,7 +17,7 @@ GO_TEST_FLAGS=${GO_TEST_FLAGS:--count=1}
 rc=0
 
 run_unit() {
-  local pkgs; pkgs=$(go list ./... | grep -v -e '/test/e2e' -e '/test/bench' -e '/hack/')
+  local pkgs; pkgs=$(go list ./... | grep -v -e '/test/e2e' -e '/test/bench')
   "$GOTESTSUM" --format "${GOTESTSUM_FORMAT:-pkgname-and-test-fails}" --jsonfile "$OUT/unit.json" -- \
     $GO_TEST_FLAGS -timeout 20m $pkgs || rc=1
 }
