@@ -22,7 +22,9 @@ run_unit() {
     $GO_TEST_FLAGS -timeout 20m $pkgs || rc=1
 }
 run_e2e() {
-  "$GOTESTSUM" --format "${GOTESTSUM_FORMAT:-testname}" --jsonfile "$OUT/e2e.json" -- \
+  # One local cluster per machine: wait for any other e2e run (flock -o: the cluster's daemons
+  # must not inherit the lock).
+  flock -o /tmp/plexus-cluster.lock "$GOTESTSUM" --format "${GOTESTSUM_FORMAT:-testname}" --jsonfile "$OUT/e2e.json" -- \
     -count=1 -timeout "${E2E_TIMEOUT:-40m}" ./test/e2e/... -args -ginkgo.v -ginkgo.no-color || rc=1
 }
 summary() {

@@ -138,6 +138,10 @@ func (a *Agent) run(ctx context.Context, restCfg *rest.Config, scheme *runtime.S
 	if err := os.MkdirAll(a.cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("failed to create %s: %w", a.cfg.StateDir, err)
 	}
+	// The kubelet creates hostPath directories 0755; the journal and the credentials are root's.
+	if err := os.Chmod(a.cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("failed to chmod %s: %w", a.cfg.StateDir, err)
+	}
 	jr, err := journal.Open(filepath.Join(a.cfg.StateDir, "journal"))
 	if err != nil {
 		return err

@@ -142,6 +142,15 @@ func TestAgentEndToEnd(t *testing.T) {
 	g.Eventually(func() error { _, err := os.Stat(conf); return err }).WithTimeout(10 * time.Second).Should(Succeed())
 	g.Eventually(func() error { _, err := os.Stat(cfg.ReadyFile); return err }).WithTimeout(10 * time.Second).Should(Succeed())
 
+	for _, d := range []string{filepath.Join(dir, "node", "state"), filepath.Join(dir, "node", "run")} {
+		fi, err := os.Stat(d)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o700)), d)
+	}
+	fi, err := os.Stat(conf)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o600)))
+
 	// The NodeNetworkState says Installed and Ready, with versions.
 	g.Eventually(func(g Gomega) {
 		nns := &plexusv1alpha1.NodeNetworkState{}
