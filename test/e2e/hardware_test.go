@@ -88,9 +88,9 @@ func agentMountsHostSys(ctx SpecContext) bool {
 
 var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 	var (
-		root      = sysfs.New("/sys")
-		original  int
-		inProcess bool
+		root           = sysfs.New("/sys")
+		original       int
+		agentInstalled bool
 	)
 
 	BeforeAll(func(ctx SpecContext) {
@@ -99,7 +99,7 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 		}
 		Expect(cluster.Connect(plexusv1alpha1.AddToScheme, nadv1.AddToScheme)).To(Succeed())
 		annotateNodePaths(ctx)
-		By("deploying Plexus with make deploy")
+		By("deploying Plexus with make deploy and the agent with a PlexusConfig")
 		makeDeploy(ctx)
 		cfg := &plexusv1alpha1.PlexusConfig{
 			ObjectMeta: metav1.ObjectMeta{Name: plexusv1alpha1.PlexusConfigName},
@@ -110,34 +110,13 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 			},
 		}
 		Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, cfg)) }).WithContext(ctx).Should(Succeed())
+		agentInstalled = true
+		DeferCleanup(func(ctx SpecContext) {
+			if agentInstalled {
+				uninstallAgent(ctx)
+			}
+		}, NodeTimeout(5*time.Minute))
 		waitPlexusConfigReady(ctx)
-
-		if !agentMountsHostSys(ctx) {
-			// NOTE: the deployed agent's /sys is the container's read-only sysfs, so it cannot
-			// write hugepages. Until the DaemonSet mounts the host's /sys (--sys-root), the specs
-			// run the same hardware reconciler in this process, against the cluster's API with the
-			// suite's kubeconfig and this machine's real /sys, with the deployed agents removed so
-			// that only one reconciler writes the node's NodeNetworkState.
-			inProcess = true
-			By("the agent DaemonSet has no --sys-root: removing the agents and running the hardware reconciler in-process")
-			uninstallAgent(ctx)
-			restCfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
-			Expect(err).NotTo(HaveOccurred())
-			hwCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-			hwCtx = ctrl.LoggerInto(hwCtx, ctrl.Log.WithName("hardware"))
-			done := make(chan struct{})
-			go func() {
-				defer GinkgoRecover()
-				defer close(done)
-				err := hardware.Run(hwCtx, restCfg, hardware.Options{NodeName: hwNode, Namespace: agentNamespace, SysRoot: "/sys",
-					StateDir: GinkgoT().TempDir(), HostRoot: cluster.Dir,
-					PodResourcesSocket: cluster.NodeDir(1) + "/kubelet/pod-resources/kubelet.sock"})
-				Expect(err).NotTo(HaveOccurred())
-			}()
-			DeferCleanup(func() { stop(); <-done })
-		} else {
-			DeferCleanup(uninstallAgent)
-		}
 
 		By("taking the machine's hugepages lock and recording the original pool size")
 		lock, err := os.OpenFile(hugepagesLock, os.O_CREATE|os.O_RDWR, 0o600)
@@ -151,6 +130,28 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 			Expect(sysfs.WriteInt(root, numa0Pool2Mi, original)).To(Succeed())
 		})
 	}, NodeTimeout(10*time.Minute))
+
+	// runInProcess removes the deployed agents and runs the hardware reconciler in this process,
+	// against the cluster's API with the suite's kubeconfig and this machine's real /sys, until
+	// the spec ends.
+	runInProcess := func(ctx SpecContext) {
+		uninstallAgent(ctx)
+		agentInstalled = false
+		restCfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
+		Expect(err).NotTo(HaveOccurred())
+		hwCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		hwCtx = ctrl.LoggerInto(hwCtx, ctrl.Log.WithName("hardware"))
+		done := make(chan struct{})
+		go func() {
+			defer GinkgoRecover()
+			defer close(done)
+			err := hardware.Run(hwCtx, restCfg, hardware.Options{NodeName: hwNode, Namespace: agentNamespace, SysRoot: "/sys",
+				StateDir: GinkgoT().TempDir(), HostRoot: cluster.Dir,
+				PodResourcesSocket: cluster.NodeDir(1) + "/kubelet/pod-resources/kubelet.sock"})
+			Expect(err).NotTo(HaveOccurred())
+		}()
+		DeferCleanup(func() { stop(); <-done })
+	}
 
 	policy := func(ctx SpecContext, name string, spec plexusv1alpha1.NodeNetworkPolicySpec) *plexusv1alpha1.NodeNetworkPolicy {
 		spec.NodeSelector = metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelHostname: hwNode}}
@@ -173,44 +174,8 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 		return nil
 	}
 
-	It("allocates 8 2Mi hugepages on NUMA node 0, reports them and gives them back", func(ctx SpecContext) {
-		GinkgoWriter.Printf("hardware reconciler in-process: %t; original 2Mi pages on NUMA 0: %d\n", inProcess, original)
-		p := policy(ctx, "e2e-hugepages", plexusv1alpha1.NodeNetworkPolicySpec{Hugepages: []plexusv1alpha1.HugepagesConfig{{
-			PageSize: plexusv1alpha1.HugepageSize2Mi, Count: 8, NUMANode: ptr.To[int32](0)}}})
-
-		Eventually(func(g Gomega) {
-			nns := nodeState(g, ctx)
-			e := entry(nns, p.Name)
-			g.Expect(e).NotTo(BeNil())
-			g.Expect(e.Generation).To(Equal(p.Generation))
-			g.Expect(e.State).To(Equal(plexusv1alpha1.PolicyApplyStateApplied), "%s: %s", e.Reason, e.Message)
-			g.Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("PageSize", plexusv1alpha1.HugepageSize2Mi),
-				HaveField("NUMANode", HaveValue(BeEquivalentTo(0))), HaveField("Requested", int32(8)), HaveField("Allocated", int32(8)))))
-		}).WithContext(ctx).Should(Succeed())
-		Expect(sysfs.ReadInt(root, numa0Pool2Mi)).To(Equal(8))
-
-		By("the operator aggregating the node into the policy status")
-		Eventually(func(g Gomega) {
-			got := &plexusv1alpha1.NodeNetworkPolicy{}
-			g.Expect(cluster.Client.Get(ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
-			g.Expect(got.Status.MatchedNodes).To(BeEquivalentTo(1))
-			g.Expect(got.Status.ConfiguredNodes).To(BeEquivalentTo(1))
-			g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, plexusv1alpha1.ReadyCondition)).To(BeTrue())
-		}).WithContext(ctx).Should(Succeed())
-
-		By("deleting the policy: the pool goes back to its original size")
-		Expect(cluster.Client.Delete(ctx, p)).To(Succeed())
-		Eventually(func() (int, error) { return sysfs.ReadInt(root, numa0Pool2Mi) }).WithContext(ctx).Should(Equal(original))
-		Eventually(func(g Gomega) {
-			nns := nodeState(g, ctx)
-			g.Expect(entry(nns, p.Name)).To(BeNil())
-			g.Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("PageSize", plexusv1alpha1.HugepageSize2Mi),
-				HaveField("NUMANode", HaveValue(BeEquivalentTo(0))), HaveField("Requested", BeZero()),
-				HaveField("Allocated", BeEquivalentTo(original)))))
-		}).WithContext(ctx).Should(Succeed())
-	}, SpecTimeout(4*time.Minute))
-
 	It("reports PFNotFound for an SR-IOV policy and renders the node's device plugin config with no resource", func(ctx SpecContext) {
+		Expect(agentInstalled).To(BeTrue(), "this spec runs against the deployed agent")
 		p := policy(ctx, "e2e-sriov", plexusv1alpha1.NodeNetworkPolicySpec{Sriov: []plexusv1alpha1.SriovConfig{{
 			PFSelector: plexusv1alpha1.PFSelector{PFNames: []string{"plxnope0"}}, NumVfs: 2, ResourceName: "e2enet"}}})
 
@@ -221,6 +186,18 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 			g.Expect(e.Generation).To(Equal(p.Generation))
 			g.Expect(e.State).To(Equal(plexusv1alpha1.PolicyApplyStateFailed))
 			g.Expect(e.Reason).To(Equal(plexusv1alpha1.NodeNetworkStatePFNotFoundReason))
+			// Written by the deployed agent's hardware reconciler (its own field manager), next
+			// to the agent's other writer.
+			managers := map[string]bool{}
+			for _, m := range nns.ManagedFields {
+				if m.Subresource == "status" {
+					managers[m.Manager] = true
+				}
+			}
+			g.Expect(managers).To(HaveKey(hardware.FieldOwner))
+			g.Expect(managers).To(HaveKey("plexus-agent"))
+			g.Expect(meta.IsStatusConditionTrue(nns.Status.Conditions, plexusv1alpha1.DegradedCondition)).To(BeTrue())
+			g.Expect(meta.IsStatusConditionTrue(nns.Status.Conditions, plexusv1alpha1.ReadyCondition)).To(BeTrue(), "the agent's Ready stays")
 		}).WithContext(ctx).Should(Succeed())
 
 		By("the operator reporting the node as failing with PFNotFound")
@@ -256,4 +233,49 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 			g.Expect(cm.Data).NotTo(HaveKey(hwNode))
 		}).WithContext(ctx).Should(Succeed())
 	}, SpecTimeout(4*time.Minute))
+	It("allocates 8 2Mi hugepages on NUMA node 0, reports them and gives them back", func(ctx SpecContext) {
+		if !agentMountsHostSys(ctx) {
+			// NOTE: the deployed agent's /sys is the container's read-only sysfs, so it cannot
+			// write hugepages. Until the agent DaemonSet mounts the host's /sys (--sys-root), this
+			// spec runs the same reconciler in-process, with the deployed agents removed so that
+			// only one reconciler writes the node's NodeNetworkState.
+			By("the agent DaemonSet has no --sys-root: running the hardware reconciler in-process")
+			runInProcess(ctx)
+		}
+		GinkgoWriter.Printf("hardware reconciler deployed: %t; original 2Mi pages on NUMA 0: %d\n", agentInstalled, original)
+		p := policy(ctx, "e2e-hugepages", plexusv1alpha1.NodeNetworkPolicySpec{Hugepages: []plexusv1alpha1.HugepagesConfig{{
+			PageSize: plexusv1alpha1.HugepageSize2Mi, Count: 8, NUMANode: ptr.To[int32](0)}}})
+
+		Eventually(func(g Gomega) {
+			nns := nodeState(g, ctx)
+			e := entry(nns, p.Name)
+			g.Expect(e).NotTo(BeNil())
+			g.Expect(e.Generation).To(Equal(p.Generation))
+			g.Expect(e.State).To(Equal(plexusv1alpha1.PolicyApplyStateApplied), "%s: %s", e.Reason, e.Message)
+			g.Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("PageSize", plexusv1alpha1.HugepageSize2Mi),
+				HaveField("NUMANode", HaveValue(BeEquivalentTo(0))), HaveField("Requested", int32(8)), HaveField("Allocated", int32(8)))))
+		}).WithContext(ctx).Should(Succeed())
+		Expect(sysfs.ReadInt(root, numa0Pool2Mi)).To(Equal(8))
+
+		By("the operator aggregating the node into the policy status")
+		Eventually(func(g Gomega) {
+			got := &plexusv1alpha1.NodeNetworkPolicy{}
+			g.Expect(cluster.Client.Get(ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
+			g.Expect(got.Status.MatchedNodes).To(BeEquivalentTo(1))
+			g.Expect(got.Status.ConfiguredNodes).To(BeEquivalentTo(1))
+			g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, plexusv1alpha1.ReadyCondition)).To(BeTrue())
+		}).WithContext(ctx).Should(Succeed())
+
+		By("deleting the policy: the pool goes back to its original size")
+		Expect(cluster.Client.Delete(ctx, p)).To(Succeed())
+		Eventually(func() (int, error) { return sysfs.ReadInt(root, numa0Pool2Mi) }).WithContext(ctx).Should(Equal(original))
+		Eventually(func(g Gomega) {
+			nns := nodeState(g, ctx)
+			g.Expect(entry(nns, p.Name)).To(BeNil())
+			g.Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("PageSize", plexusv1alpha1.HugepageSize2Mi),
+				HaveField("NUMANode", HaveValue(BeEquivalentTo(0))), HaveField("Requested", BeZero()),
+				HaveField("Allocated", BeEquivalentTo(original)))))
+		}).WithContext(ctx).Should(Succeed())
+	}, SpecTimeout(4*time.Minute))
+
 })
