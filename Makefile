@@ -42,7 +42,8 @@ export KUBEBUILDER_ASSETS
 
 CLUSTER_DIR ?= $(ROOT)/.cluster
 KUBECONFIG_LOCAL := $(CLUSTER_DIR)/kubeconfig
-NODES ?= 1
+# Nodes of the local cluster: cluster-up defaults to 1, the e2e suite to 2.
+NODES ?=
 export NODES
 
 GO_TEST_FLAGS ?= -count=1

@@ -22,6 +22,9 @@ run_unit() {
     $GO_TEST_FLAGS -timeout 20m $pkgs || rc=1
 }
 run_e2e() {
+  # Two nodes by default (the second in its own network namespace): rollouts and cross-node
+  # behaviour need them.
+  export NODES=${NODES:-2}
   # One local cluster per machine: wait for any other e2e run (flock -o: the cluster's daemons
   # must not inherit the lock).
   flock -o /tmp/plexus-cluster.lock "$GOTESTSUM" --format "${GOTESTSUM_FORMAT:-testname}" --jsonfile "$OUT/e2e.json" -- \

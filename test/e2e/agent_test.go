@@ -302,7 +302,7 @@ var _ = Describe("The node agent", Ordered, Label("agent"), func() {
 
 	It("rolls an agent update across nodes honouring maxUnavailable", func(ctx SpecContext) {
 		if cluster.Nodes < 2 {
-			Skip("needs NODES=2")
+			skipOrFail("needs NODES=2")
 		}
 		cfg := &plexusv1alpha1.PlexusConfig{}
 		Expect(cluster.Client.Get(ctx, types.NamespacedName{Name: plexusv1alpha1.PlexusConfigName}, cfg)).To(Succeed())

@@ -74,6 +74,16 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	Expect(cluster.HostLeftovers()).To(BeEmpty())
 }, NodeTimeout(5*time.Minute))
 
+// skipOrFail skips a spec whose precondition is missing, except in CI, which runs with
+// everything the suite needs (root, NODES=2, hugepages): there a missing precondition is a failure.
+func skipOrFail(reason string) {
+	GinkgoHelper()
+	if os.Getenv("CI") == "true" {
+		Fail("precondition missing in CI: " + reason)
+	}
+	Skip(reason)
+}
+
 // dumpLogs prints the tail of the cluster's logs into the test output before they are deleted.
 func dumpLogs(ctx context.Context) {
 	out, _ := cluster.Kubectl(ctx, "get", "pods", "-A", "-o", "wide")

@@ -95,7 +95,7 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 
 	BeforeAll(func(ctx SpecContext) {
 		if !sysfs.Exists(root, numa0Pool2Mi) {
-			Skip("no 2Mi hugepage pool on NUMA node 0")
+			skipOrFail("no 2Mi hugepage pool on NUMA node 0")
 		}
 		Expect(cluster.Connect(plexusv1alpha1.AddToScheme, nadv1.AddToScheme)).To(Succeed())
 		annotateNodePaths(ctx)
