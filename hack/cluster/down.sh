@@ -66,6 +66,11 @@ for n in "${nodes[@]}"; do
   ip netns del "$NODE_NS_PREFIX$n" 2>/dev/null
 done
 ip link del "$BRIDGE" 2>/dev/null; ip link del "$UPLINK" 2>/dev/null
+# Bridges that planes' bridge plugin made on the host (the bridge plugin never deletes them): the
+# demo's and the samples' use the plx*/plexus-br* names, which nothing else on a host uses.
+for l in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(plx|plexus-br)'); do
+  ip link del "$l" 2>/dev/null
+done
 # 8. iptables: kube-proxy's own cleanup, then any chain that was not there before cluster-up.
 [ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1
 if [ -f "$CLUSTER_DIR/iptables-chains.orig" ]; then

@@ -58,9 +58,12 @@ func (c *Cluster) HostLeftovers() []string {
 			left = append(left, "cgroup "+m)
 		}
 	}
-	for _, name := range []string{"plxbr0", "plexus-up0", "plexus-up0p", "vplxn2", "vplxn3"} {
-		if _, err := netlink.LinkByName(name); err == nil {
-			left = append(left, "link "+name)
+	if links, err := netlink.LinkList(); err == nil {
+		for _, l := range links {
+			name := l.Attrs().Name
+			if strings.HasPrefix(name, "plx") || strings.HasPrefix(name, "plexus-") || strings.HasPrefix(name, "vplxn") {
+				left = append(left, "link "+name)
+			}
 		}
 	}
 	if _, err := os.Stat(c.Dir); err == nil {
