@@ -50,6 +50,10 @@ const (
 )
 
 // agentLabels are the labels of the DaemonSet and its pods (the selector uses the name only).
+
+// hostSysMount is where the agent sees the host's /sys.
+const hostSysMount = "/host/sys"
+
 func agentLabels() map[string]string {
 	return map[string]string{
 		agentNameLabel:                AgentName,
@@ -89,6 +93,9 @@ func desiredAgentDaemonSet(cfg *plexusv1alpha1.PlexusConfig, namespace string, u
 		"--pod-resources-socket=" + filepath.Join(podResourcesDir, "kubelet.sock"),
 		"--ready-file=" + agentReadyFile,
 		"--zap-log-level=" + zapLevel(spec.Agent.LogLevel),
+		// The host's sysfs, for NodeNetworkPolicy (SR-IOV VFs, hugepages): the container's own
+		// /sys is read-only.
+		"--sys-root=" + hostSysMount,
 	}
 	if spec.HostPaths.HostRoot != "" {
 		args = append(args, "--host-root="+filepath.Clean(spec.HostPaths.HostRoot))
@@ -126,6 +133,9 @@ func desiredAgentDaemonSet(cfg *plexusv1alpha1.PlexusConfig, namespace string, u
 			HostPath: &corev1.HostPathVolumeSource{Path: m.path, Type: ptr.To(corev1.HostPathDirectoryOrCreate)}}})
 		volumeMounts = append(volumeMounts, corev1.VolumeMount{Name: m.name, MountPath: m.path})
 	}
+	volumes = append(volumes, corev1.Volume{Name: "sys", VolumeSource: corev1.VolumeSource{
+		HostPath: &corev1.HostPathVolumeSource{Path: "/sys", Type: ptr.To(corev1.HostPathDirectory)}}})
+	volumeMounts = append(volumeMounts, corev1.VolumeMount{Name: "sys", MountPath: hostSysMount})
 
 	container := corev1.Container{
 		Name:            "agent",

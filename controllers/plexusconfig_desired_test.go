@@ -61,8 +61,9 @@ func TestDesiredAgentDaemonSet(t *testing.T) {
 				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--host-root")))
 				g.Expect(hostPaths(ds)).To(Equal(map[string]string{
 					"cni-bin": "/opt/cni/bin", "cni-conf": "/etc/cni/net.d", "state": "/var/lib/plexus", "run": "/run/plexus",
-					"pod-resources": "/var/lib/kubelet/pod-resources",
+					"pod-resources": "/var/lib/kubelet/pod-resources", "sys": "/sys",
 				}))
+				g.Expect(c.Args).To(ContainElement("--sys-root=/host/sys"), "NodeNetworkPolicy needs the host's sysfs")
 				g.Expect(ds.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable).To(Equal(ptr.To(intstr.FromInt32(1))))
 			},
 		},
