@@ -52,6 +52,16 @@ func realSysfs(t *testing.T) (sysfs.Root, int) {
 	if os.Geteuid() != 0 {
 		skip("needs root to write /sys/kernel/mm/hugepages")
 	}
+	// Other packages' tests (the agent's hardware reconciler, the e2e suite) change the same
+	// pools: take the machine-wide lock they take, so the packages can run in parallel.
+	lock, err := os.OpenFile("/tmp/plexus-hugepages.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("open hugepages lock: %v", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatalf("lock hugepages: %v", err)
+	}
+	t.Cleanup(func() { _ = lock.Close() }) // registered first: runs after the restore below
 	root := sysfs.New("/sys")
 	orig, err := sysfs.ReadInt(root, global2M)
 	if err != nil {
