@@ -72,14 +72,9 @@ func binaryAssets() string {
 	return filepath.Join(repoRoot, "bin", "k8s")
 }
 
-// crdPaths are the Plexus CRDs and the NAD CRD (test/crds, or config/nad where the CNI package
-// keeps it).
+// crdPaths are the Plexus CRDs and the NAD CRD (config/nad, the copy the cluster installs).
 func crdPaths() []string {
-	nad := filepath.Join(repoRoot, "test", "crds")
-	if _, err := os.Stat(nad); err != nil {
-		nad = filepath.Join(repoRoot, "config", "nad")
-	}
-	return []string{filepath.Join(repoRoot, "config", "crd", "bases"), nad}
+	return []string{filepath.Join(repoRoot, "config", "crd", "bases"), filepath.Join(repoRoot, "config", "nad")}
 }
 
 var _ = BeforeSuite(func() {

@@ -34,7 +34,7 @@ import (
 )
 
 // The suite runs on a real etcd + kube-apiserver (controller-runtime envtest) with the
-// NetworkAttachmentDefinition CRD from test/crds. plexus-cni talks to it as a user
+// NetworkAttachmentDefinition CRD from config/nad. plexus-cni talks to it as a user
 // holding only the RBAC plexus-cni needs.
 var (
 	admin          client.Client
@@ -74,7 +74,7 @@ func startEnvtest() (*envtest.Environment, error) {
 		return nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set and bin/k8s has no kube-apiserver (run make k8s-bins)")
 	}
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "test", "crds")},
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "nad")},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := env.Start()
