@@ -21,7 +21,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -42,6 +41,8 @@ import (
 
 	"github.com/plexus-net/plexus/internal/metrics"
 	webhookv1alpha1 "github.com/plexus-net/plexus/internal/webhook/v1alpha1"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 // This suite starts one envtest (real etcd and kube-apiserver) for the whole controllers package,
@@ -64,14 +65,6 @@ func TestControllers(t *testing.T) {
 // repoRoot is the repository root relative to this package.
 var repoRoot = filepath.Join("..")
 
-// binaryAssets returns the envtest binaries directory: $KUBEBUILDER_ASSETS, else bin/k8s.
-func binaryAssets() string {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir
-	}
-	return filepath.Join(repoRoot, "bin", "k8s")
-}
-
 // crdPaths are the Plexus CRDs and the NAD CRD (config/nad, the copy the cluster installs).
 func crdPaths() []string {
 	return []string{filepath.Join(repoRoot, "config", "crd", "bases"), filepath.Join(repoRoot, "config", "nad")}
@@ -82,13 +75,7 @@ var _ = BeforeSuite(func() {
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 
-	assets := binaryAssets()
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		if os.Getenv("CI") != "" {
-			Fail(fmt.Sprintf("envtest binaries missing in %s (run make k8s-bins): %v", assets, err))
-		}
-		Skip(fmt.Sprintf("envtest binaries missing in %s (run make k8s-bins)", assets))
-	}
+	assets := testenv.RequireEnvtest(GinkgoT())
 
 	ctx, cancel = context.WithCancel(context.Background())
 	testEnv = &envtest.Environment{

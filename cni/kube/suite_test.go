@@ -31,6 +31,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 // The suite runs on a real etcd + kube-apiserver (controller-runtime envtest) with the
@@ -63,17 +65,12 @@ func TestMain(m *testing.M) {
 }
 
 func startEnvtest() (*envtest.Environment, error) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		if abs, err := filepath.Abs("../../bin/k8s"); err == nil {
-			if _, err := os.Stat(filepath.Join(abs, "kube-apiserver")); err == nil {
-				_ = os.Setenv("KUBEBUILDER_ASSETS", abs)
-			}
-		}
-	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		return nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set and bin/k8s has no kube-apiserver (run make k8s-bins)")
+	assets, err := testenv.EnvtestAssets()
+	if err != nil {
+		return nil, err
 	}
 	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "nad")},
 		ErrorIfCRDPathMissing: true,
 	}
@@ -128,13 +125,9 @@ func startEnvtest() (*envtest.Environment, error) {
 // requireEnvtest skips (or with CI=true fails) when the API server could not start.
 func requireEnvtest(t *testing.T) {
 	t.Helper()
-	if envtestErr == nil {
-		return
+	if envtestErr != nil {
+		testenv.SkipOrFail(t, "envtest unavailable: %v", envtestErr)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("envtest unavailable and CI=true: %v", envtestErr)
-	}
-	t.Skipf("skipping: envtest unavailable: %v", envtestErr)
 }
 
 func newNamespace(t *testing.T) string {

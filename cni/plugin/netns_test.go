@@ -50,18 +50,14 @@ import (
 	_ "github.com/containernetworking/plugins/pkg/utils"
 	_ "github.com/containernetworking/plugins/plugins/ipam/host-local/backend/disk"
 	_ "github.com/mattn/go-shellwords"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
-// requireRoot skips (or, with CI=true, fails) a test that needs root and netns.
+// requireRoot skips (or, in CI, fails) a test that needs root and netns.
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (network namespaces, links); CI=true forbids skipping it")
-	}
-	t.Skip("skipping: needs root for network namespaces and links (run as root, CI does)")
+	testenv.RequireRoot(t, "network namespaces and links")
 }
 
 var refPluginNames = []string{

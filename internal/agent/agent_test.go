@@ -38,6 +38,8 @@ import (
 	"github.com/plexus-net/plexus/cni/api"
 	"github.com/plexus-net/plexus/cni/resolve"
 	"github.com/plexus-net/plexus/internal/netattach"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 func TestApplyNodeAnnotations(t *testing.T) {
@@ -69,16 +71,7 @@ func startEnvtest(t *testing.T) (*envtest.Environment, client.Client) {
 	t.Helper()
 	g := NewWithT(t)
 	root := filepath.Join("..", "..")
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(root, "bin", "k8s")
-	}
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("envtest binaries missing in %s", assets)
-		}
-		t.Skipf("envtest binaries missing in %s (make k8s-bins)", assets)
-	}
+	assets := testenv.RequireEnvtest(t)
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases"), filepath.Join(root, "config", "nad")},
 		ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: assets,

@@ -18,8 +18,6 @@ package certs
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -30,6 +28,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 // TestEnsureOnAPIServer runs Ensure against a real kube-apiserver: the caBundle goes in with
@@ -37,16 +37,7 @@ import (
 // manager), and a second Ensure writes nothing.
 func TestEnsureOnAPIServer(t *testing.T) {
 	g := NewWithT(t)
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join("..", "..", "bin", "k8s")
-	}
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("envtest binaries missing in %s: %v", assets, err)
-		}
-		t.Skipf("envtest binaries missing in %s (run make k8s-bins)", assets)
-	}
+	assets := testenv.RequireEnvtest(t)
 	env := &envtest.Environment{BinaryAssetsDirectory: assets}
 	cfg, err := env.Start()
 	g.Expect(err).NotTo(HaveOccurred())

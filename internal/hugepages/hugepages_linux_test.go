@@ -31,6 +31,8 @@ import (
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 	"github.com/plexus-net/plexus/internal/hugepages"
 	"github.com/plexus-net/plexus/internal/sysfs"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 const (
@@ -43,25 +45,15 @@ const (
 // per-node pool, unless CI is set (CI runs as root, so a skip there is a failure).
 func realSysfs(t *testing.T) (sysfs.Root, int) {
 	t.Helper()
-	skip := func(msg string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set, so this must run: %s", msg)
-		}
-		t.Skip(msg)
-	}
-	if os.Geteuid() != 0 {
-		skip("needs root to write /sys/kernel/mm/hugepages")
-	}
+	skip := func(msg string) { testenv.SkipOrFail(t, "%s", msg) }
+	testenv.RequireRoot(t, "writes /sys/kernel/mm/hugepages")
 	// Other packages' tests (the agent's hardware reconciler, the e2e suite) change the same
 	// pools: take the machine-wide lock they take, so the packages can run in parallel.
-	lock, err := os.OpenFile("/tmp/plexus-hugepages.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	release, err := testenv.LockHugepages()
 	if err != nil {
-		t.Fatalf("open hugepages lock: %v", err)
+		t.Fatal(err)
 	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		t.Fatalf("lock hugepages: %v", err)
-	}
-	t.Cleanup(func() { _ = lock.Close() }) // registered first: runs after the restore below
+	t.Cleanup(release) // registered first: runs after the restore below
 	root := sysfs.New("/sys")
 	orig, err := sysfs.ReadInt(root, global2M)
 	if err != nil {

@@ -19,7 +19,6 @@ package kubectlplexus
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -39,6 +38,8 @@ import (
 
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 	"github.com/plexus-net/plexus/internal/netattach"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 // TestCommandOnAPIServer runs the three subcommands through their kubeconfig flags against a real
@@ -46,20 +47,7 @@ import (
 // and a policy: field selectors, metadata-only NAD reads and status subresources are the real
 // server's.
 func TestCommandOnAPIServer(t *testing.T) {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		if abs, err := filepath.Abs("../../bin/k8s"); err == nil {
-			if _, err := os.Stat(filepath.Join(abs, "kube-apiserver")); err == nil {
-				assets = abs
-			}
-		}
-	}
-	if assets == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KUBEBUILDER_ASSETS is not set and bin/k8s has no kube-apiserver (run make k8s-bins)")
-		}
-		t.Skip("KUBEBUILDER_ASSETS is not set and bin/k8s has no kube-apiserver (run make k8s-bins)")
-	}
+	assets := testenv.RequireEnvtest(t)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases"), filepath.Join("..", "..", "config", "nad")},

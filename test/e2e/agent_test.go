@@ -43,6 +43,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 const agentNamespace = "plexus-system"
@@ -302,7 +304,7 @@ var _ = Describe("The node agent", Ordered, Label("agent"), func() {
 
 	It("rolls an agent update across nodes honouring maxUnavailable", func(ctx SpecContext) {
 		if cluster.Nodes < 2 {
-			skipOrFail("needs NODES=2")
+			testenv.SkipOrFail(GinkgoT(), "needs NODES=2")
 		}
 		cfg := &plexusv1alpha1.PlexusConfig{}
 		Expect(cluster.Client.Get(ctx, types.NamespacedName{Name: plexusv1alpha1.PlexusConfigName}, cfg)).To(Succeed())

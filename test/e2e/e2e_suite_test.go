@@ -32,6 +32,8 @@ import (
 
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 	"github.com/plexus-net/plexus/test/e2e/framework"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 var cluster *framework.Cluster
@@ -47,12 +49,7 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			Fail("the e2e suite needs root")
-		}
-		Skip("the e2e suite needs root (it runs a real cluster on this machine)")
-	}
+	testenv.RequireRoot(GinkgoT(), "the e2e suite runs a real cluster on this machine")
 	var err error
 	cluster, err = framework.NewCluster()
 	Expect(err).NotTo(HaveOccurred())
@@ -73,16 +70,6 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	By("checking that nothing is left on the host")
 	Expect(cluster.HostLeftovers()).To(BeEmpty())
 }, NodeTimeout(5*time.Minute))
-
-// skipOrFail skips a spec whose precondition is missing, except in CI, which runs with
-// everything the suite needs (root, NODES=2, hugepages): there a missing precondition is a failure.
-func skipOrFail(reason string) {
-	GinkgoHelper()
-	if os.Getenv("CI") == "true" {
-		Fail("precondition missing in CI: " + reason)
-	}
-	Skip(reason)
-}
 
 // dumpLogs prints the tail of the cluster's logs into the test output before they are deleted.
 func dumpLogs(ctx context.Context) {

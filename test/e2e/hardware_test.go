@@ -20,9 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
@@ -43,14 +41,13 @@ import (
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 	"github.com/plexus-net/plexus/internal/agent/hardware"
 	"github.com/plexus-net/plexus/internal/sysfs"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 const (
 	// hwNode is the node the hardware specs target.
 	hwNode = "plexus-node1"
-	// hugepagesLock serialises everything that resizes this machine's hugepage pools (also
-	// internal/agent/hardware's real-/sys spec).
-	hugepagesLock = "/tmp/plexus-hugepages.lock"
 	// numa0Pool2Mi is the real 2Mi pool of NUMA node 0, relative to /sys.
 	numa0Pool2Mi = "devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
 	// devicePluginConfigMap is the operator's device plugin ConfigMap.
@@ -95,7 +92,7 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 
 	BeforeAll(func(ctx SpecContext) {
 		if !sysfs.Exists(root, numa0Pool2Mi) {
-			skipOrFail("no 2Mi hugepage pool on NUMA node 0")
+			testenv.SkipOrFail(GinkgoT(), "no 2Mi hugepage pool on NUMA node 0")
 		}
 		Expect(cluster.Connect(plexusv1alpha1.AddToScheme, nadv1.AddToScheme)).To(Succeed())
 		annotateNodePaths(ctx)
@@ -119,10 +116,9 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 		waitPlexusConfigReady(ctx)
 
 		By("taking the machine's hugepages lock and recording the original pool size")
-		lock, err := os.OpenFile(hugepagesLock, os.O_CREATE|os.O_RDWR, 0o600)
+		release, err := testenv.LockHugepages()
 		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(lock.Close)
-		Expect(syscall.Flock(int(lock.Fd()), syscall.LOCK_EX)).To(Succeed())
+		DeferCleanup(release)
 		original, err = sysfs.ReadInt(root, numa0Pool2Mi)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() {

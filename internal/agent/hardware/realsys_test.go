@@ -17,40 +17,29 @@ limitations under the License.
 package hardware
 
 import (
-	"os"
-	"syscall"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/utils/ptr"
 
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
 	"github.com/plexus-net/plexus/internal/sysfs"
-)
 
-// hugepagesLock serialises tests that resize this machine's hugepage pools (this suite and the
-// e2e suite's hardware specs).
-const hugepagesLock = "/tmp/plexus-hugepages.lock"
+	"github.com/plexus-net/plexus/internal/testenv"
+)
 
 // numa0Pool2Mi is the real per-NUMA 2Mi pool the spec resizes.
 const numa0Pool2Mi = "devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
 
 var _ = Describe("The hardware reconciler on this machine's real /sys", Label("root"), func() {
 	It("allocates 8 2Mi hugepages on NUMA node 0 and gives them back", func(ctx SpecContext) {
-		if os.Geteuid() != 0 {
-			if os.Getenv("CI") == "true" {
-				Fail("needs root to write /sys")
-			}
-			Skip("needs root to write /sys")
-		}
+		testenv.RequireRoot(GinkgoT(), "writes /sys")
 		root := sysfs.New("/sys")
 		if !sysfs.Exists(root, numa0Pool2Mi) {
-			Skip("no 2Mi hugepage pool on NUMA node 0 in /sys")
+			testenv.SkipOrFail(GinkgoT(), "no 2Mi hugepage pool on NUMA node 0 in /sys")
 		}
-		lock, err := os.OpenFile(hugepagesLock, os.O_CREATE|os.O_RDWR, 0o600)
+		release, err := testenv.LockHugepages()
 		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(lock.Close)
-		Expect(syscall.Flock(int(lock.Fd()), syscall.LOCK_EX)).To(Succeed())
+		DeferCleanup(release)
 		original, err := sysfs.ReadInt(root, numa0Pool2Mi)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() {

@@ -18,8 +18,6 @@ package hardware
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,6 +31,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 // This suite runs the hardware reconciler against one envtest (real etcd and kube-apiserver with
@@ -55,24 +55,10 @@ func TestHardware(t *testing.T) {
 	RunSpecs(t, "Hardware reconciler suite")
 }
 
-func binaryAssets() string {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir
-	}
-	abs, _ := filepath.Abs(filepath.Join("..", "..", "..", "bin", "k8s"))
-	return abs
-}
-
 var _ = BeforeSuite(func() {
 	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	suiteCtx, cancel = context.WithCancel(context.Background())
-	assets := binaryAssets()
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		if os.Getenv("CI") != "" {
-			Fail(fmt.Sprintf("envtest binaries missing in %s (run make k8s-bins): %v", assets, err))
-		}
-		Skip(fmt.Sprintf("envtest binaries missing in %s (run make k8s-bins)", assets))
-	}
+	assets := testenv.RequireEnvtest(GinkgoT())
 	testEnv = &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "config", "crd", "bases")},

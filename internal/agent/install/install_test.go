@@ -26,6 +26,8 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 func writeFile(t *testing.T, path, content string, perm os.FileMode) {
@@ -61,7 +63,7 @@ func TestCopyOverRunningBinary(t *testing.T) {
 	g := NewWithT(t)
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
-		t.Skip("no sleep binary")
+		testenv.SkipOrFail(t, "no sleep binary: %v", err)
 	}
 	src, bin := t.TempDir(), t.TempDir()
 	data, err := os.ReadFile(sleep)

@@ -19,23 +19,19 @@ package uplink
 import (
 	"encoding/json"
 	"net"
-	"os"
 	"testing"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/containernetworking/plugins/pkg/testutils"
 	. "github.com/onsi/gomega"
 	"github.com/vishvananda/netlink"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("uplink tests need root (network namespaces)")
-		}
-		t.Skip("uplink tests need root (network namespaces)")
-	}
+	testenv.RequireRoot(t, "uplink tests use network namespaces")
 }
 
 // inNetns runs f in a fresh network namespace holding a veth pair up0/peer0.
