@@ -10,17 +10,11 @@ VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo v0
 LDFLAGS="-s -w -X github.com/plexus-net/plexus/internal/version.Version=$VERSION"
 export CGO_ENABLED=0
 mkdir -p bin/cni
-build() { # OUT PKG
-  go build -ldflags "$LDFLAGS" -o "$1" "$2"
-}
-[ -f cni/main.go ] && build bin/plexus-cni ./cni
-for c in operator agent kubectl-plexus; do
-  [ -f "cmd/$c/main.go" ] && build "bin/$c" "./cmd/$c"
-done
-build bin/pause ./hack/pause
-build bin/mkimage ./hack/mkimage
+go build -ldflags "$LDFLAGS" -o bin/plexus-cni ./cni
+# The binaries named after their directories, in one go build.
+go build -ldflags "$LDFLAGS" -o bin/ ./cmd/operator ./cmd/agent ./cmd/kubectl-plexus ./hack/pause ./hack/mkimage
 # Reference plugins (delegates): one `go build` for all of them, from the version in go.mod.
 go build -ldflags "-s -w" -o bin/cni/ \
   $(awk '/^tool \(/{f=1;next} f&&/^\)/{f=0} f{print $1}' go.mod)
-[ -x bin/plexus-cni ] && cp -f bin/plexus-cni bin/cni/plexus-cni.tmp && mv -f bin/cni/plexus-cni.tmp bin/cni/plexus-cni
-echo "built: $(cd bin && ls -d plexus-cni operator agent kubectl-plexus 2>/dev/null | tr '\n' ' ')+ $(ls bin/cni | wc -l) CNI plugins in bin/cni"
+cp -f bin/plexus-cni bin/cni/plexus-cni.tmp && mv -f bin/cni/plexus-cni.tmp bin/cni/plexus-cni
+echo "built: plexus-cni operator agent kubectl-plexus + $(ls bin/cni | wc -l) CNI plugins in bin/cni"

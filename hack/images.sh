@@ -14,8 +14,7 @@ OUT=bin/images; mkdir -p "$OUT"
 MK=bin/mkimage
 TAG=${IMG_TAG:-latest}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
-[ -x "$BUSYBOX" ] || die_msg="busybox-static is missing: apt-get install busybox-static (hack/install-deps.sh does it)"
-[ -z "${die_msg:-}" ] || { echo "$die_msg" >&2; exit 1; }
+[ -x "$BUSYBOX" ] || { echo "busybox-static is missing: apt-get install busybox-static (hack/install-deps.sh does it)" >&2; exit 1; }
 
 $MK -o "$OUT/pause.tar" -ref plexus.local/pause:3.10 -entrypoint /pause -add bin/pause:/pause
 
@@ -25,9 +24,5 @@ for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || links+=(-symlink "busybo
 $MK -o "$OUT/testpod.tar" -ref plexus.local/testpod:latest -add "$BUSYBOX:/bin/busybox" "${links[@]}" \
   -entrypoint /bin/sh -cmd "-c,trap 'exit 0' TERM; sleep 2147483647 & wait"
 
-if [ -x bin/operator ]; then
-  $MK -o "$OUT/operator.tar" -ref "plexus.local/operator:$TAG" -entrypoint /operator -user 65532 -add bin/operator:/operator
-fi
-if [ -x bin/agent ]; then
-  $MK -o "$OUT/agent.tar" -ref "plexus.local/agent:$TAG" -entrypoint /agent -user 0 -add bin/agent:/agent -add bin/cni:/plugins
-fi
+$MK -o "$OUT/operator.tar" -ref "plexus.local/operator:$TAG" -entrypoint /operator -user 65532 -add bin/operator:/operator
+$MK -o "$OUT/agent.tar" -ref "plexus.local/agent:$TAG" -entrypoint /agent -user 0 -add bin/agent:/agent -add bin/cni:/plugins
