@@ -32,6 +32,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/plexus-net/plexus/internal/testenv"
 )
 
 // Cluster is the local cluster under test.
@@ -51,7 +53,7 @@ type Cluster struct {
 
 // NewCluster describes the cluster of the repository that contains the working directory.
 func NewCluster() (*Cluster, error) {
-	root, err := repoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -66,21 +68,6 @@ func NewCluster() (*Cluster, error) {
 		}
 	}
 	return &Cluster{Root: root, Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig"), Nodes: nodes}, nil
-}
-
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; d != "/"; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(d, "hack", "cluster", "up.sh")); err == nil {
-				return d, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("no repository root above %s", wd)
 }
 
 // Script runs hack/<name> from the repository root with the cluster's environment and returns
