@@ -17,14 +17,12 @@ limitations under the License.
 package agentclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -46,7 +44,7 @@ const (
 type Client struct {
 	opts               Options
 	podResourcesSocket string
-	http               *http.Client
+	socket             string
 }
 
 var (
@@ -57,70 +55,70 @@ var (
 // New returns a client for the agent on socket; opts (plexus-cni's resolution
 // configuration) and podResourcesSocket travel with every resolution.
 func New(socket string, opts resolve.Options, podResourcesSocket string) *Client {
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			d := net.Dialer{Timeout: connectTimeout}
-			return d.DialContext(ctx, "unix", socket)
-		},
-		ResponseHeaderTimeout: answerTimeout,
-		DisableCompression:    true,
-	}
-	return &Client{opts: FromResolveOptions(opts), podResourcesSocket: podResourcesSocket, http: &http.Client{Transport: tr}}
+	return &Client{opts: FromResolveOptions(opts), podResourcesSocket: podResourcesSocket, socket: socket}
 }
 
 // Resolve implements api.Resolver.
 func (c *Client) Resolve(ctx context.Context, ref api.PodRef) (*api.ResolvedPod, error) {
-	out := &api.ResolvedPod{}
-	req := ResolveRequest{Pod: ref, Options: c.opts, PodResourcesSocket: c.podResourcesSocket}
-	if err := c.post(ctx, PathResolve, req, out); err != nil {
+	req := &Request{Op: OpResolve, Resolve: &ResolveRequest{Pod: ref, Options: c.opts, PodResourcesSocket: c.podResourcesSocket}}
+	ans, err := c.call(ctx, req)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	if ans.Resolved == nil {
+		return nil, fmt.Errorf("%w: answer without a resolution", ErrAgentUnavailable)
+	}
+	return ans.Resolved, nil
 }
 
-// Report implements api.StatusSink: 202 means the agent journaled it durably.
+// Report implements api.StatusSink: CodeAccepted means the agent journaled it durably.
 func (c *Client) Report(ctx context.Context, ref api.PodRef, r *api.StatusReport) error {
 	if r == nil {
 		return nil
 	}
-	return c.post(ctx, PathReport, ReportRequest{Pod: ref, Report: *r}, nil)
+	_, err := c.call(ctx, &Request{Op: OpReport, Report: &ReportRequest{Pod: ref, Report: *r}})
+	return err
 }
 
-func (c *Client) post(ctx context.Context, path string, in, out any) error {
-	body, err := json.Marshal(in)
+// Healthy reports whether the agent answers and its caches are synced.
+func (c *Client) Healthy(ctx context.Context) error {
+	_, err := c.call(ctx, &Request{Op: OpHealth})
+	return err
+}
+
+// call sends one request on a new connection and reads the answer. Any failure to talk to
+// the agent, and CodeUnavailable, match ErrAgentUnavailable.
+func (c *Client) call(ctx context.Context, req *Request) (*Answer, error) {
+	d := net.Dialer{Timeout: connectTimeout}
+	conn, err := d.DialContext(ctx, "unix", c.socket)
 	if err != nil {
-		return fmt.Errorf("failed to marshal the agent request: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrAgentUnavailable, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://plexus-agent"+path, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("failed to build the agent request: %w", err)
+	defer conn.Close() //nolint:errcheck // nothing was written that a close could lose
+	deadline := time.Now().Add(answerTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrAgentUnavailable, err)
+	if err := conn.SetDeadline(deadline); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAgentUnavailable, err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // read-only body
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("%w: failed to read the answer: %w", ErrAgentUnavailable, err)
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return nil, fmt.Errorf("%w: failed to send the request: %w", ErrAgentUnavailable, err)
 	}
-	switch {
-	case resp.StatusCode == http.StatusServiceUnavailable:
-		return fmt.Errorf("%w: HTTP 503: %s", ErrAgentUnavailable, bytes.TrimSpace(b))
-	case resp.StatusCode >= 300:
-		var er ErrorResponse
-		if json.Unmarshal(b, &er) != nil || er.Message == "" {
-			return fmt.Errorf("%w: HTTP %d: %s", ErrAgentUnavailable, resp.StatusCode, bytes.TrimSpace(b))
-		}
-		return er.Err()
+	ans := &Answer{}
+	if err := json.NewDecoder(io.LimitReader(conn, MaxAnswerBytes)).Decode(ans); err != nil {
+		return nil, fmt.Errorf("%w: failed to read the answer: %w", ErrAgentUnavailable, err)
 	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%w: invalid answer: %w", ErrAgentUnavailable, err)
-		}
+	switch ans.Code {
+	case CodeOK, CodeAccepted:
+		return ans, nil
+	case CodeUnavailable:
+		return nil, fmt.Errorf("%w: %s", ErrAgentUnavailable, ans.Error.message())
 	}
-	return nil
+	if ans.Error == nil || ans.Error.Message == "" || ans.Error.Cause == CauseInvalidRequest {
+		return nil, fmt.Errorf("%w: code %d: %s", ErrAgentUnavailable, ans.Code, ans.Error.message())
+	}
+	return nil, ans.Error.Err()
 }
 
 // Fallback asks the agent first; once the agent is unavailable it builds direct mode
@@ -165,30 +163,42 @@ func (f *Fallback) agentInUse() bool {
 
 // Resolve implements api.Resolver.
 func (f *Fallback) Resolve(ctx context.Context, ref api.PodRef) (*api.ResolvedPod, error) {
+	var agentErr error
 	if f.agentInUse() {
 		out, err := f.Agent.Resolve(ctx, ref)
 		if !errors.Is(err, ErrAgentUnavailable) {
 			return out, err
 		}
+		agentErr = err
 	}
 	r, _, err := f.switchToDirect()
 	if err != nil {
-		return nil, err
+		return nil, withAgentErr(err, agentErr)
 	}
 	return r.Resolve(ctx, ref)
 }
 
 // Report implements api.StatusSink.
 func (f *Fallback) Report(ctx context.Context, ref api.PodRef, rep *api.StatusReport) error {
+	var agentErr error
 	if f.agentInUse() {
 		err := f.Agent.Report(ctx, ref, rep)
 		if !errors.Is(err, ErrAgentUnavailable) {
 			return err
 		}
+		agentErr = err
 	}
 	_, s, err := f.switchToDirect()
 	if err != nil {
-		return err
+		return withAgentErr(err, agentErr)
 	}
 	return s.Report(ctx, ref, rep)
+}
+
+// withAgentErr adds why the agent was given up to a direct-mode error (which stays matchable).
+func withAgentErr(err, agentErr error) error {
+	if agentErr == nil {
+		return err
+	}
+	return fmt.Errorf("%w, after: %v", err, agentErr) //nolint:errorlint // the agent error is context only
 }

@@ -23,14 +23,45 @@ import (
 	"github.com/plexus-net/plexus/cni/resolve"
 )
 
-// HTTP paths served by the agent on its unix socket.
+// Operations of the agent protocol. Each connection carries one Request (a JSON value) and
+// one Answer (a JSON value); there is no HTTP, so plexus-cni links no net/http or TLS code.
 const (
-	// PathResolve answers a ResolveRequest with an api.ResolvedPod.
-	PathResolve = "/v1/resolve"
-	// PathReport accepts a ReportRequest; 202 means it is durably journaled.
-	PathReport = "/v1/report"
-	// PathHealthz answers 200 once the agent's caches are synced.
-	PathHealthz = "/healthz"
+	// OpResolve answers a ResolveRequest with an api.ResolvedPod.
+	OpResolve = "resolve"
+	// OpReport accepts a ReportRequest; CodeAccepted means it is durably journaled.
+	OpReport = "report"
+	// OpHealth answers CodeOK once the agent's caches are synced.
+	OpHealth = "health"
+)
+
+// Answer codes (HTTP's numbers, for familiarity in logs).
+const (
+	CodeOK          = 200
+	CodeAccepted    = 202
+	CodeBadRequest  = 400
+	CodeRejected    = 422
+	CodeInternal    = 500
+	CodeUnavailable = 503
+)
+
+// Request is what plexus-cni sends: the operation and its argument.
+type Request struct {
+	Op      string          `json:"op"`
+	Resolve *ResolveRequest `json:"resolve,omitempty"`
+	Report  *ReportRequest  `json:"report,omitempty"`
+}
+
+// Answer is the agent's reply: a code, the resolution for OpResolve, an error otherwise.
+type Answer struct {
+	Code     int              `json:"code"`
+	Resolved *api.ResolvedPod `json:"resolved,omitempty"`
+	Error    *ErrorResponse   `json:"error,omitempty"`
+}
+
+// Size limits of one request and one answer.
+const (
+	MaxRequestBytes = 4 << 20
+	MaxAnswerBytes  = 16 << 20
 )
 
 // SocketName is the agent socket's file name inside its run directory.
@@ -86,12 +117,19 @@ const (
 	CauseResolutionRejected = "Rejected"
 )
 
-// ErrorResponse is the body of every non-2xx answer.
+// ErrorResponse is the error of every answer that is not CodeOK or CodeAccepted.
 type ErrorResponse struct {
 	Message   string `json:"message"`
 	Reason    string `json:"reason,omitempty"`
 	Transient bool   `json:"transient,omitempty"`
 	Cause     string `json:"cause,omitempty"`
+}
+
+func (e *ErrorResponse) message() string {
+	if e == nil {
+		return "(no message)"
+	}
+	return e.Message
 }
 
 // NewErrorResponse encodes a resolution error for the wire.

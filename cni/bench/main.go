@@ -222,6 +222,10 @@ func (e *env) build() error {
 		if out, err := gocmd(dir, "build", "-ldflags", "-s -w", "-o", e.plexus, "./cni"); err != nil {
 			return fmt.Errorf("go build ./cni: %w\n%s", err, out)
 		}
+		// Direct mode is plexus-cni-direct, which plexus-cni execs from its own directory.
+		if out, err := gocmd(dir, "build", "-ldflags", "-s -w", "-o", filepath.Join(e.work, "plexus-cni-direct"), "./cni/direct"); err != nil {
+			return fmt.Errorf("go build ./cni/direct: %w\n%s", err, out)
+		}
 	}
 	if e.plugins == "" {
 		e.plugins = filepath.Join(e.work, "plugins")

@@ -36,6 +36,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/plexus-net/plexus/cni/kube"
 	"github.com/plexus-net/plexus/cni/plugin"
 	"github.com/plexus-net/plexus/internal/netattach"
 )
@@ -97,7 +98,7 @@ func TestPluginDirectMode(t *testing.T) {
 		"apiTimeoutSeconds": 5}
 	exec := &recordingExec{}
 	stdout, stderr := &bytes.Buffer{}, &bytes.Buffer{}
-	p := &plugin.Plugin{Exec: exec, Stdout: stdout, Stderr: stderr}
+	p := &plugin.Plugin{Exec: exec, Stdout: stdout, Stderr: stderr, Direct: kube.DirectMode}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("plugin log:\n%s", stderr)
@@ -160,7 +161,7 @@ func TestPluginBadAnnotationEvent(t *testing.T) {
 	conf := map[string]any{"cniVersion": "1.0.0", "name": "plexus", "type": "plexus-cni", "clusterNetwork": clusterConf,
 		"kubeconfig": kubeconfigPath, "cniDir": filepath.Join(dir, "cache")}
 	exec := &recordingExec{}
-	p := &plugin.Plugin{Exec: exec, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}
+	p := &plugin.Plugin{Exec: exec, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Direct: kube.DirectMode}
 	err := p.CmdAdd(pluginArgs(t, conf, ns, "web", string(pod.UID), "ctr1"))
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.(*types.Error).Code).To(Equal(types.ErrInvalidNetworkConfig))

@@ -44,7 +44,10 @@ func (p *Plugin) CmdAdd(args *skel.CmdArgs) error {
 	if err := waitReady(ctx, inv.conf, true); err != nil {
 		return err
 	}
-	resolver, sink, err := p.resolver(ctx, inv.conf)
+	resolver, sink, err := p.resolver(ctx, inv)
+	if handOffErr(err) {
+		return p.handOff(inv, err)
+	}
 	if err != nil {
 		return toCNIError(err)
 	}
@@ -53,6 +56,9 @@ func (p *Plugin) CmdAdd(args *skel.CmdArgs) error {
 	resolved, err := resolver.Resolve(rctx, inv.ref)
 	cancel()
 	resolveWall := time.Since(tResolve)
+	if handOffErr(err) {
+		return p.handOff(inv, err)
+	}
 	if err != nil {
 		inv.log.Errorf("Failed to resolve attachments: %v", err)
 		var re *api.ResolveError

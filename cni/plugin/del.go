@@ -41,7 +41,10 @@ func (p *Plugin) CmdDel(args *skel.CmdArgs) error {
 	entry, err := loadCache(inv.conf.CNIDir, args.ContainerID)
 	if err != nil {
 		inv.log.Infof("No usable delegate cache (%v); resolving the pod instead", err)
-		entry = inv.resolveForDel(ctx, p)
+		entry, err = inv.resolveForDel(ctx, p)
+		if handOffErr(err) {
+			return p.handOff(inv, err)
+		}
 		if entry == nil {
 			return nil
 		}
@@ -83,17 +86,24 @@ func delError(errs []error) error {
 }
 
 // resolveForDel rebuilds the delegate list without a cache: the resolver first, then
-// the cluster network alone (no pod). nil means there is nothing to delete.
-func (inv *invocation) resolveForDel(ctx context.Context, p *Plugin) *cacheEntry {
+// the cluster network alone (no pod). nil means there is nothing to delete; the error is
+// only ever errHandOff (resolution needs plexus-cni-direct).
+func (inv *invocation) resolveForDel(ctx context.Context, p *Plugin) (*cacheEntry, error) {
 	entry := &cacheEntry{ContainerID: inv.args.ContainerID, CNIArgs: inv.k8s.delegateArgs(inv.args.ContainerID)}
-	resolver, _, err := p.resolver(ctx, inv.conf)
+	resolver, _, err := p.resolver(ctx, inv)
+	if handOffErr(err) {
+		return nil, err
+	}
 	if err != nil {
 		inv.log.Errorf("Cannot resolve for DEL: %v", err)
-		return nil
+		return nil, nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, inv.conf.apiTimeout())
 	defer cancel()
 	resolved, err := resolver.Resolve(rctx, inv.ref)
+	if handOffErr(err) {
+		return nil, err
+	}
 	if err != nil && inv.ref.Name != "" {
 		inv.log.Errorf("Cannot resolve pod for DEL (%v); detaching the cluster network only", err)
 		noPod := inv.ref
@@ -102,7 +112,7 @@ func (inv *invocation) resolveForDel(ctx context.Context, p *Plugin) *cacheEntry
 	}
 	if err != nil {
 		inv.log.Errorf("Cannot resolve the cluster network for DEL, nothing detached: %v", err)
-		return nil
+		return nil, nil
 	}
 	for i := range resolved.Attachments {
 		d, err := buildDelegate(&resolved.Attachments[i], inv.conf, inv.args.ContainerID)
@@ -112,7 +122,7 @@ func (inv *invocation) resolveForDel(ctx context.Context, p *Plugin) *cacheEntry
 		}
 		entry.Delegates = append(entry.Delegates, d)
 	}
-	return entry
+	return entry, nil
 }
 
 // CmdCheck forwards CHECK to every cached delegate whose version supports it.
@@ -146,19 +156,28 @@ func (p *Plugin) CmdCheck(args *skel.CmdArgs) error {
 }
 
 // networks returns the cluster network (resolved without a pod) and every distinct
-// delegate network found in the caches, keyed by libcni network name.
-func (inv *invocation) networks(ctx context.Context, p *Plugin) (cluster *libcni.NetworkConfigList, others map[string]*libcni.NetworkConfigList, caches []*cacheEntry) {
+// delegate network found in the caches, keyed by libcni network name. The error is only
+// ever errHandOff (the cluster network is a NAD and needs plexus-cni-direct).
+func (inv *invocation) networks(ctx context.Context, p *Plugin) (cluster *libcni.NetworkConfigList, others map[string]*libcni.NetworkConfigList, caches []*cacheEntry, err error) {
 	others = map[string]*libcni.NetworkConfigList{}
-	if resolver, _, err := p.resolver(ctx, inv.conf); err == nil {
+	resolver, _, err := p.resolver(ctx, inv)
+	if handOffErr(err) {
+		return nil, nil, nil, err
+	}
+	if err == nil {
 		rctx, cancel := context.WithTimeout(ctx, inv.conf.apiTimeout())
-		if resolved, err := resolver.Resolve(rctx, inv.ref); err == nil && len(resolved.Attachments) > 0 {
+		resolved, err := resolver.Resolve(rctx, inv.ref)
+		cancel()
+		if handOffErr(err) {
+			return nil, nil, nil, err
+		}
+		if err == nil && len(resolved.Attachments) > 0 {
 			if d, err := buildDelegate(&resolved.Attachments[0], inv.conf, ""); err == nil {
 				cluster, _ = d.confList()
 			}
 		} else if err != nil {
 			inv.log.Errorf("Cannot resolve the cluster network: %v", err)
 		}
-		cancel()
 	}
 	caches = listCaches(inv.conf.CNIDir)
 	for _, e := range caches {
@@ -170,7 +189,7 @@ func (inv *invocation) networks(ctx context.Context, p *Plugin) (cluster *libcni
 			others[l.Name] = l
 		}
 	}
-	return cluster, others, caches
+	return cluster, others, caches, nil
 }
 
 // CmdStatus forwards STATUS to the cluster network (its error is ours) and to every
@@ -186,7 +205,10 @@ func (p *Plugin) CmdStatus(args *skel.CmdArgs) error {
 	if err := waitReady(ctx, inv.conf, false); err != nil {
 		return err
 	}
-	cluster, others, _ := inv.networks(ctx, p)
+	cluster, others, _, err := inv.networks(ctx, p)
+	if handOffErr(err) {
+		return p.handOff(inv, err)
+	}
 	if cluster == nil {
 		return types.NewError(errPluginNotAvailable, "plexus-cni: the cluster network cannot be resolved", "")
 	}
@@ -220,7 +242,10 @@ func (p *Plugin) CmdGC(args *skel.CmdArgs) error {
 	for _, a := range inv.conf.ValidAttachments {
 		valid[a.ContainerID] = true
 	}
-	cluster, others, caches := inv.networks(ctx, p)
+	cluster, others, caches, err := inv.networks(ctx, p)
+	if handOffErr(err) {
+		return p.handOff(inv, err)
+	}
 	perNetwork := map[string][]types.GCAttachment{}
 	for _, e := range caches {
 		if !valid[e.ContainerID] {

@@ -232,7 +232,7 @@ func newEnv(t *testing.T, cniVersion string) *env {
 		Stdout: e.stdout,
 		Stderr: e.stderr,
 		NewResolver: func(_ context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error) {
-			return &resolve.Resolver{Source: e.source, Devices: e.devices, Opts: conf.resolveOptions()}, e.sink, nil
+			return &resolve.Resolver{Source: e.source, Devices: e.devices, Opts: conf.ResolveOptions()}, e.sink, nil
 		},
 		DefaultRoutes: func(_ string, plan []RouteChange) error {
 			e.routes = append(e.routes, plan)

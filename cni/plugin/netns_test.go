@@ -167,7 +167,7 @@ func newNetnsEnv(t *testing.T, version string) *netnsEnv {
 		"deviceInfoDir": filepath.Join(e.dir, "devinfo"), "logLevel": "debug"}
 	e.plugin = &Plugin{Stdout: &bytes.Buffer{}, Stderr: e.stderr,
 		NewResolver: func(_ context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error) {
-			return &resolve.Resolver{Source: e.source, Opts: conf.resolveOptions()}, e.sink, nil
+			return &resolve.Resolver{Source: e.source, Opts: conf.ResolveOptions()}, e.sink, nil
 		}}
 	t.Cleanup(func() {
 		if t.Failed() {

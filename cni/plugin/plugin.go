@@ -34,11 +34,21 @@ import (
 
 // Plugin is plexus-cni with its effects injected. The zero value is production.
 type Plugin struct {
-	// Exec runs delegate binaries (nil: libcni's default, fork/exec).
+	// Exec runs delegate binaries (nil: forkExec, libcni's exec without os/exec).
 	Exec invoke.Exec
 	// NewResolver builds the resolver and status sink for one invocation (nil: the
-	// node agent if agentSocket answers, else the API server with the kubeconfig).
+	// node agent if agentSocket answers, else direct mode).
 	NewResolver func(ctx context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error)
+	// Direct builds direct mode: the API server through the kubeconfig or the in-cluster
+	// service account, device IDs from the kubelet (kube.DirectMode, in plexus-cni-direct).
+	// nil in plexus-cni, which hands every command that needs the API server to
+	// plexus-cni-direct (see DirectBinary).
+	Direct func(ctx context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error)
+	// SkipAgent skips the node agent (plexus-cni-direct after a hand-off: the agent did not
+	// answer plexus-cni a moment ago).
+	SkipAgent bool
+	// HandOff replaces the process with plexus-cni-direct (nil: exec). Tests inject it.
+	HandOff func(args *skel.CmdArgs, reason string) error
 	// Stdout receives the result (nil: os.Stdout).
 	Stdout io.Writer
 	// Stderr receives logs when no logFile is configured (nil: os.Stderr).
@@ -87,7 +97,11 @@ func (p *Plugin) begin(cmd string, args *skel.CmdArgs) (*invocation, error) {
 	inv := &invocation{args: args, conf: conf, k8s: k, start: time.Now()}
 	inv.ref = api.PodRef{Namespace: k.Namespace, Name: k.Name, UID: k.UID, ContainerID: args.ContainerID, IfName: args.IfName}
 	inv.log = newLogger(conf, p.stderr(), fmt.Sprintf("%s %s %s: ", cmd, shortID(args.ContainerID), inv.ref))
-	inv.cni = libcni.NewCNIConfigWithCacheDir(conf.binDirs(args.Path), conf.CNIDir, p.Exec) // libcni adds results/
+	exec := p.Exec
+	if exec == nil {
+		exec = newForkExec()
+	}
+	inv.cni = libcni.NewCNIConfigWithCacheDir(conf.binDirs(args.Path), conf.CNIDir, exec) // libcni adds results/
 	return inv, nil
 }
 
@@ -104,11 +118,15 @@ func shortID(id string) string {
 	return id
 }
 
-func (p *Plugin) resolver(ctx context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error) {
+func (p *Plugin) resolver(ctx context.Context, inv *invocation) (api.Resolver, api.StatusSink, error) {
 	if p.NewResolver != nil {
-		return p.NewResolver(ctx, conf)
+		return p.NewResolver(ctx, inv.conf)
 	}
-	return productionResolver(ctx, conf)
+	r, s, err := p.productionResolver(ctx, inv.conf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, handOffSink{sink: s, inv: inv}, nil
 }
 
 // waitReady waits for the readiness indicator file (spec §6.1.2).

@@ -18,17 +18,15 @@ package plugin
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"os"
 
 	"github.com/plexus-net/plexus/cni/agentclient"
 	"github.com/plexus-net/plexus/cni/api"
-	"github.com/plexus-net/plexus/cni/kube"
 	"github.com/plexus-net/plexus/cni/resolve"
 )
 
-// resolveOptions maps the configuration to the resolution options.
-func (c *NetConf) resolveOptions() resolve.Options {
+// ResolveOptions maps the configuration to the resolution options.
+func (c *NetConf) ResolveOptions() resolve.Options {
 	return resolve.Options{
 		ClusterNetwork:     c.ClusterNetwork,
 		DefaultNetworks:    c.DefaultNetworks,
@@ -40,37 +38,41 @@ func (c *NetConf) resolveOptions() resolve.Options {
 	}
 }
 
+// APIConfigured reports whether direct mode can reach an API server: a kubeconfig is
+// configured, or the in-cluster service environment is present.
+func (c *NetConf) APIConfigured() bool {
+	return c.Kubeconfig != "" || (os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != "")
+}
+
 // productionResolver prefers the node agent when agentSocket is configured: one local
 // round trip, no API request. When the agent does not answer (connect timeout 100 ms, or
-// not ready) the invocation switches to direct mode, built lazily.
-func productionResolver(ctx context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error) {
-	if conf.AgentSocket == "" {
-		return directResolver(ctx, conf)
+// not ready) the invocation switches to direct mode.
+func (p *Plugin) productionResolver(ctx context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error) {
+	if conf.AgentSocket == "" || p.SkipAgent {
+		return p.directMode(ctx, conf)
 	}
 	f := &agentclient.Fallback{
-		Agent:  agentclient.New(conf.AgentSocket, conf.resolveOptions(), conf.PodResourcesSocket),
-		Direct: func() (api.Resolver, api.StatusSink, error) { return directResolver(ctx, conf) },
+		Agent:  agentclient.New(conf.AgentSocket, conf.ResolveOptions(), conf.PodResourcesSocket),
+		Direct: func() (api.Resolver, api.StatusSink, error) { return p.directMode(ctx, conf) },
 	}
 	return f, f, nil
 }
 
-// directResolver is direct mode: the API server through the kubeconfig (or the
-// in-cluster service account), device IDs from the kubelet. Without any API access
-// only file-based cluster and default networks resolve.
-func directResolver(_ context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error) {
-	r := &resolve.Resolver{Opts: conf.resolveOptions(), Devices: &kube.PodResources{Socket: conf.PodResourcesSocket}}
-	cfg, err := kube.LoadConfig(conf.Kubeconfig)
-	switch {
-	case errors.Is(err, kube.ErrNoConfig):
-		return r, noopSink{}, nil
-	case err != nil:
-		return nil, nil, fmt.Errorf("kubeconfig %s: %w", conf.Kubeconfig, err)
+// directMode is Plugin.Direct when set (plexus-cni-direct). plexus-cni itself resolves
+// file-based networks without any API access, and hands every invocation that needs the
+// API server to plexus-cni-direct (errHandOff).
+func (p *Plugin) directMode(ctx context.Context, conf *NetConf) (api.Resolver, api.StatusSink, error) {
+	if p.Direct != nil {
+		return p.Direct(ctx, conf)
 	}
-	client := kube.NewClient(cfg)
-	r.Source, r.Requests = client, client.Requests
-	return r, client, nil
+	if !conf.APIConfigured() {
+		return &resolve.Resolver{Opts: conf.ResolveOptions()}, NoopSink{}, nil
+	}
+	return nil, nil, errHandOff
 }
 
-type noopSink struct{}
+// NoopSink drops reports (no API server, no agent: nowhere to publish).
+type NoopSink struct{}
 
-func (noopSink) Report(context.Context, api.PodRef, *api.StatusReport) error { return nil }
+// Report implements api.StatusSink.
+func (NoopSink) Report(context.Context, api.PodRef, *api.StatusReport) error { return nil }

@@ -105,7 +105,7 @@ func TestAgentEndToEnd(t *testing.T) {
 		Spec: nadv1.NetworkAttachmentDefinitionSpec{Config: `{"cniVersion":"1.0.0","type":"macvlan","ipam":{"type":"static"}}`}})).To(Succeed())
 	plugins := filepath.Join(dir, "plugins")
 	g.Expect(os.MkdirAll(plugins, 0o755)).To(Succeed())
-	for _, p := range []string{"plexus-cni", "macvlan", "bridge"} {
+	for _, p := range []string{"plexus-cni", "plexus-cni-direct", "macvlan", "bridge"} {
 		g.Expect(os.WriteFile(filepath.Join(plugins, p), []byte("#!/bin/sh\n"), 0o755)).To(Succeed())
 	}
 	cfg := Config{NodeName: node.Name, PluginsDir: plugins, HostRoot: dir, ReadyFile: filepath.Join(dir, "ready"), Version: "v9"}

@@ -36,6 +36,9 @@ const (
 	DefaultConfName = "00-plexus.conflist"
 	// MetaPluginName is the meta-plugin binary and its configuration "type".
 	MetaPluginName = "plexus-cni"
+	// DirectPluginName is plexus-cni's direct API mode build (plugin.DirectBinary), which
+	// plexus-cni execs when no agent answers; always installed, before plexus-cni.
+	DirectPluginName = "plexus-cni-direct"
 	// ConfNetworkName is the "name" of the Plexus configuration list.
 	ConfNetworkName = "plexus"
 	// AgentManagedMarker in the conf dir tells other installers (the local cluster's
@@ -109,6 +112,10 @@ func (i *Installer) InstallBinaries() ([]Component, error) {
 	if err := os.MkdirAll(i.BinDir, 0o755); err != nil {
 		return nil, fmt.Errorf("failed to create %s: %w", i.BinDir, err)
 	}
+	// plexus-cni-direct goes in before the plexus-cni that may hand commands to it.
+	slices.SortStableFunc(entries, func(a, b os.DirEntry) int {
+		return boolInt(b.Name() == DirectPluginName) - boolInt(a.Name() == DirectPluginName)
+	})
 	var out []Component
 	var errs []error
 	found := map[string]bool{}
@@ -117,7 +124,8 @@ func (i *Installer) InstallBinaries() ([]Component, error) {
 		if e.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
-		if name != MetaPluginName && len(i.Plugins) > 0 && !slices.Contains(i.Plugins, name) {
+		meta := name == MetaPluginName || name == DirectPluginName
+		if !meta && len(i.Plugins) > 0 && !slices.Contains(i.Plugins, name) {
 			continue
 		}
 		found[name] = true
@@ -128,8 +136,10 @@ func (i *Installer) InstallBinaries() ([]Component, error) {
 		}
 		out = append(out, Component{Name: name, Version: i.versionOf(src, name)})
 	}
-	if !found[MetaPluginName] {
-		errs = append(errs, fmt.Errorf("%s is missing from %s", MetaPluginName, i.SourceDir))
+	for _, m := range []string{MetaPluginName, DirectPluginName} {
+		if !found[m] {
+			errs = append(errs, fmt.Errorf("%s is missing from %s", m, i.SourceDir))
+		}
 	}
 	for _, p := range i.Plugins {
 		if !found[p] {
@@ -142,7 +152,7 @@ func (i *Installer) InstallBinaries() ([]Component, error) {
 // versionOf reads a Go binary's build info: the containernetworking/plugins module version for
 // reference plugins, Version for plexus-cni, else the main module version or a content hash.
 func (i *Installer) versionOf(path, name string) string {
-	if name == MetaPluginName && i.Version != "" {
+	if (name == MetaPluginName || name == DirectPluginName) && i.Version != "" {
 		return i.Version
 	}
 	if bi, err := buildinfo.ReadFile(path); err == nil {
@@ -309,4 +319,11 @@ func (i *Installer) Uninstall() error {
 		return fmt.Errorf("failed to remove the agent marker: %w", err)
 	}
 	return syncDir(i.ConfDir)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -98,7 +98,7 @@ func newInstaller(t *testing.T) (*Installer, string) {
 	t.Helper()
 	root := t.TempDir()
 	src := filepath.Join(root, "plugins")
-	for _, p := range []string{"plexus-cni", "bridge", "macvlan", "host-local"} {
+	for _, p := range []string{"plexus-cni", "plexus-cni-direct", "bridge", "macvlan", "host-local"} {
 		writeFile(t, filepath.Join(src, p), "#!/bin/sh\necho "+p+"\n", 0o755)
 	}
 	return &Installer{
@@ -114,9 +114,11 @@ func TestInstallBinariesSelectsPluginsAndReportsVersions(t *testing.T) {
 	comps, err := i.InstallBinaries()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(comps).To(ConsistOf(
+		Component{Name: "plexus-cni-direct", Version: "v1.2.3"},
 		Component{Name: "plexus-cni", Version: "v1.2.3"},
 		HaveField("Name", "macvlan"),
 	))
+	g.Expect(comps[0].Name).To(Equal("plexus-cni-direct"), "installed before the plexus-cni that hands commands to it")
 	_, err = os.Stat(filepath.Join(i.BinDir, "bridge"))
 	g.Expect(os.IsNotExist(err)).To(BeTrue(), "unselected plugins are not installed")
 	fi, err := os.Stat(filepath.Join(i.BinDir, "macvlan"))
@@ -126,6 +128,11 @@ func TestInstallBinariesSelectsPluginsAndReportsVersions(t *testing.T) {
 	i.Plugins = []string{"sriov"}
 	_, err = i.InstallBinaries()
 	g.Expect(err).To(MatchError(ContainSubstring("plugin sriov is not shipped")))
+
+	g.Expect(os.Remove(filepath.Join(i.SourceDir, "plexus-cni-direct"))).To(Succeed())
+	i.Plugins = nil
+	_, err = i.InstallBinaries()
+	g.Expect(err).To(MatchError(ContainSubstring("plexus-cni-direct is missing")))
 }
 
 func TestPublishWaitsForTheClusterNetwork(t *testing.T) {

@@ -23,9 +23,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -75,42 +75,6 @@ type Server struct {
 	sem chan struct{}
 }
 
-// Handler returns the HTTP handler (exported for tests).
-func (s *Server) Handler() http.Handler {
-	n := s.MaxConcurrent
-	if n <= 0 {
-		n = DefaultMaxConcurrent
-	}
-	s.sem = make(chan struct{}, n)
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+agentclient.PathResolve, s.limit(s.handleResolve))
-	mux.HandleFunc("POST "+agentclient.PathReport, s.limit(s.handleReport))
-	mux.HandleFunc("GET "+agentclient.PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
-		if s.Ready != nil && !s.Ready() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = io.WriteString(w, "ok") // the client may have gone
-	})
-	return mux
-}
-
-func (s *Server) limit(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case s.sem <- struct{}{}:
-			defer func() { <-s.sem }()
-		case <-r.Context().Done():
-			return
-		}
-		if s.Ready != nil && !s.Ready() {
-			http.Error(w, "agent caches are not synced yet", http.StatusServiceUnavailable)
-			return
-		}
-		h(w, r)
-	}
-}
-
 // Listen creates the socket: directory 0700, socket 0600, a stale socket replaced.
 func (s *Server) Listen() (net.Listener, error) {
 	dir := filepath.Dir(s.Socket)
@@ -134,52 +98,110 @@ func (s *Server) Listen() (net.Listener, error) {
 	return l, nil
 }
 
-// Serve serves on l until ctx is done, then drains for up to 5 s. Closing the listener removes
-// the socket; plexus-cni treats a missing socket or a refused connect as "no agent".
+// Serve serves on l until ctx is done, then drains the connections in flight for up to
+// 5 s. Closing the listener removes the socket; plexus-cni treats a missing socket or a
+// refused connect as "no agent".
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	n := s.MaxConcurrent
+	if n <= 0 {
+		n = DefaultMaxConcurrent
+	}
+	s.sem = make(chan struct{}, n)
+	var wg sync.WaitGroup
 	errCh := make(chan error, 1)
-	go func() { errCh <- srv.Serve(l) }()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				errCh <- err
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.serveConn(ctx, conn)
+			}()
+		}
+	}()
 	select {
 	case err := <-errCh:
 		return fmt.Errorf("agent socket server stopped: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("failed to drain the agent socket: %w", err)
+	_ = l.Close() // stops Accept; the error it returns is expected
+	<-errCh
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+		return nil
+	case <-time.After(5 * time.Second):
+		return errors.New("failed to drain the agent socket within 5s")
 	}
-	return nil
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v) // the client may have gone
-}
-
-func badRequest(w http.ResponseWriter, err error) {
-	writeJSON(w, http.StatusBadRequest, agentclient.ErrorResponse{Message: err.Error(), Cause: agentclient.CauseInvalidRequest})
-}
-
-func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
-	var req agentclient.ResolveRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-		badRequest(w, fmt.Errorf("invalid resolve request: %w", err))
+// serveConn answers the one request of a connection.
+func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
+	defer conn.Close() //nolint:errcheck // the answer was written or the client is gone
+	if err := conn.SetDeadline(time.Now().Add(connDeadline)); err != nil {
 		return
 	}
+	var req agentclient.Request
+	if err := json.NewDecoder(io.LimitReader(conn, agentclient.MaxRequestBytes)).Decode(&req); err != nil {
+		s.answer(conn, invalid(fmt.Errorf("invalid request: %w", err)))
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	case <-ctx.Done():
+		s.answer(conn, &agentclient.Answer{Code: agentclient.CodeUnavailable, Error: &agentclient.ErrorResponse{Message: "agent is stopping"}})
+		return
+	}
+	if s.Ready != nil && !s.Ready() {
+		s.answer(conn, &agentclient.Answer{Code: agentclient.CodeUnavailable,
+			Error: &agentclient.ErrorResponse{Message: "agent caches are not synced yet", Cause: agentclient.CauseUnavailable}})
+		return
+	}
+	// A request in flight finishes even when the agent is stopping (Serve drains it).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), connDeadline)
+	defer cancel()
+	switch {
+	case req.Op == agentclient.OpResolve && req.Resolve != nil:
+		s.answer(conn, s.resolve(rctx, req.Resolve))
+	case req.Op == agentclient.OpReport && req.Report != nil:
+		s.answer(conn, s.report(req.Report))
+	case req.Op == agentclient.OpHealth:
+		s.answer(conn, &agentclient.Answer{Code: agentclient.CodeOK})
+	default:
+		s.answer(conn, invalid(fmt.Errorf("unknown operation %q", req.Op)))
+	}
+}
+
+// connDeadline bounds one connection (request, resolution and answer).
+const connDeadline = 5 * time.Second
+
+func (s *Server) answer(conn net.Conn, a *agentclient.Answer) {
+	_ = json.NewEncoder(conn).Encode(a) // the client may have gone
+}
+
+func invalid(err error) *agentclient.Answer {
+	return &agentclient.Answer{Code: agentclient.CodeBadRequest,
+		Error: &agentclient.ErrorResponse{Message: err.Error(), Cause: agentclient.CauseInvalidRequest}}
+}
+
+func (s *Server) resolve(ctx context.Context, req *agentclient.ResolveRequest) *agentclient.Answer {
 	start := time.Now()
 	src := s.Sources(req.Pod.UID)
 	res := &resolve.Resolver{Source: src, Opts: req.Options.ResolveOptions(), Requests: src.LiveRequests}
 	if s.Devices != nil && req.PodResourcesSocket != "" {
 		res.Devices = s.Devices(req.PodResourcesSocket)
 	}
-	out, err := res.Resolve(r.Context(), req.Pod)
+	out, err := res.Resolve(ctx, req.Pod)
 	if err != nil {
 		s.Log.V(4).Info("Resolution failed", "pod", req.Pod.String(), "err", err.Error())
-		writeJSON(w, http.StatusUnprocessableEntity, agentclient.NewErrorResponse(err))
-		return
+		er := agentclient.NewErrorResponse(err)
+		return &agentclient.Answer{Code: agentclient.CodeRejected, Error: &er}
 	}
 	if s.Uplink != nil {
 		if up := s.Uplink(); up != "" {
@@ -192,23 +214,16 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Log.V(4).Info("Resolved pod", "pod", req.Pod.String(), "attachments", len(out.Attachments),
 		"apiRequests", out.APIRequests, "duration", time.Since(start))
-	writeJSON(w, http.StatusOK, out)
+	return &agentclient.Answer{Code: agentclient.CodeOK, Resolved: out}
 }
 
-func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
-	var req agentclient.ReportRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4<<20)).Decode(&req); err != nil {
-		badRequest(w, fmt.Errorf("invalid report: %w", err))
-		return
-	}
+func (s *Server) report(req *agentclient.ReportRequest) *agentclient.Answer {
 	if req.Pod.Namespace == "" || req.Pod.Name == "" {
-		w.WriteHeader(http.StatusAccepted) // nothing to write for a non-Kubernetes sandbox
-		return
+		return &agentclient.Answer{Code: agentclient.CodeAccepted} // nothing to write for a non-Kubernetes sandbox
 	}
 	if err := s.Journal.Append(req.Pod, &req.Report); err != nil {
 		s.Log.Error(err, "Failed to journal a status report", "pod", req.Pod.String())
-		writeJSON(w, http.StatusInternalServerError, agentclient.ErrorResponse{Message: err.Error()})
-		return
+		return &agentclient.Answer{Code: agentclient.CodeInternal, Error: &agentclient.ErrorResponse{Message: err.Error()}}
 	}
-	w.WriteHeader(http.StatusAccepted)
+	return &agentclient.Answer{Code: agentclient.CodeAccepted}
 }

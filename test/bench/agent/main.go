@@ -200,6 +200,10 @@ func (b *bench) build() error {
 	if err := gobuild("-o", b.plexus, "./cni"); err != nil {
 		return err
 	}
+	// plexus-cni hands direct-mode commands to plexus-cni-direct, installed next to it.
+	if err := gobuild("-o", filepath.Join(b.plugins, "plexus-cni-direct"), "./cni/direct"); err != nil {
+		return err
+	}
 	if err := gobuild("-o", b.agentBin, "./cmd/agent"); err != nil {
 		return err
 	}
