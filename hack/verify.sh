@@ -4,7 +4,8 @@
 #
 # make verify: regenerates everything generated and fails on any drift (modified or new untracked
 # files), on go.mod/go.sum tidy drift, gofmt, missing license headers, go vet, and imports that
-# break the package boundaries (cni/ must not link controller-runtime; api/ holds types only).
+# break the package boundaries (cni/ must not link controller-runtime, plexus-cni no net/http, TLS
+# or YAML; api/ holds types only).
 #   hack/verify.sh            all checks
 #   hack/verify.sh generated  only the generated-code drift check
 set -uo pipefail
@@ -60,6 +61,9 @@ step "package boundaries"
 if [ -f cni/main.go ]; then
   crt=$(go list -deps ./cni/... 2>/dev/null | grep -E '^sigs.k8s.io/controller-runtime' | head -3)
   [ -z "$crt" ] || bad "cni/ links controller-runtime: $crt"
+  # plexus-cni (not plexus-cni-direct) starts on every pod ADD: no HTTP, TLS or YAML in it.
+  heavy=$(go list -deps ./cni 2>/dev/null | grep -E '^(net/http|crypto/tls|crypto/x509|sigs.k8s.io/yaml|go.yaml.in/yaml/.*|google.golang.org/grpc|k8s.io/client-go/.*)$' | head -3)
+  [ -z "$heavy" ] || bad "plexus-cni (./cni) links $heavy: keep API-server code in plexus-cni-direct (./cni/direct)"
 fi
 apideps=$(go list -f '{{join .Imports "\n"}}' ./api/... 2>/dev/null | sort -u | grep -vE '^(k8s.io/apimachinery/|k8s.io/api/|sigs.k8s.io/controller-runtime/pkg/scheme$|github.com/plexus-net/plexus/api/|[a-z]+(/[a-z0-9]+)*$)' || true)
 [ -z "$apideps" ] || bad "api/ imports more than apimachinery/api types: $apideps"
