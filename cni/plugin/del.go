@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/skel"
@@ -38,7 +39,9 @@ func (p *Plugin) CmdDel(args *skel.CmdArgs) error {
 	}
 	defer inv.log.Close()
 	ctx := context.Background()
+	tLoad := time.Now()
 	entry, err := loadCache(inv.conf.CNIDir, args.ContainerID)
+	loadWall := time.Since(tLoad)
 	if err != nil {
 		inv.log.Infof("No usable delegate cache (%v); resolving the pod instead", err)
 		entry, err = inv.resolveForDel(ctx, p)
@@ -60,10 +63,11 @@ func (p *Plugin) CmdDel(args *skel.CmdArgs) error {
 		// Keep the cache: the runtime retries DEL and must find the same delegates.
 		return delError(errs)
 	}
+	tRemove := time.Now()
 	if err := removeCache(inv.conf.CNIDir, args.ContainerID); err != nil {
 		return types.NewError(types.ErrIOFailure, "plexus-cni: "+err.Error(), "")
 	}
-	inv.timing()
+	inv.timing("cache-load=", loadWall, " cache-remove=", time.Since(tRemove))
 	return nil
 }
 
