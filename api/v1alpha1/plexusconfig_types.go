@@ -93,6 +93,11 @@ const (
 	// PodResourcesSocketAnnotation overrides the kubelet PodResources socket
 	// (default /var/lib/kubelet/pod-resources/kubelet.sock).
 	PodResourcesSocketAnnotation = "plexus.dev/pod-resources-socket"
+	// PCISysRootAnnotation points the agent's SR-IOV discovery and configuration (the PCI
+	// devices below bus/pci) at another sysfs tree than the host's (default: the agent's
+	// --sys-root). A development and test override: the local cluster's e2e suite gives a node a
+	// fake SR-IOV NIC this way. Hugepages and the uplink keep using the host's sysfs.
+	PCISysRootAnnotation = "plexus.dev/pci-sys-root"
 )
 
 // AgentLogLevel is the verbosity of the node agent.

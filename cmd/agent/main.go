@@ -64,6 +64,8 @@ func main() {
 	fs.BoolVar(&cfg.Uninstall, "uninstall", false, "Remove the Plexus CNI configuration from the node and idle.")
 	fs.StringVar(&cfg.APIServer, "api-server", inClusterServer(), "API server URL for plexus-cni's fallback kubeconfig (empty: none).")
 	fs.StringVar(&cfg.SysRoot, "sys-root", "/sys", "The host's sysfs (SR-IOV and hugepages are configured through it).")
+	pciSysRoot := fs.String("pci-sys-root", "", "The sysfs SR-IOV devices are discovered and configured through (default: --sys-root). "+
+		"A development and test override, like the plexus.dev/pci-sys-root node annotation.")
 	hw := fs.Bool("hardware", true, "Enact NodeNetworkPolicies (SR-IOV, hugepages) on this node.")
 	opts := zap.Options{Development: false, TimeEncoder: zapcore.RFC3339NanoTimeEncoder}
 	opts.BindFlags(fs)
@@ -84,7 +86,7 @@ func main() {
 	}
 	restCfg.UserAgent = "plexus-agent/" + version.Version
 	if *hw && !cfg.Uninstall {
-		go runHardware(ctrl.LoggerInto(ctx, log.WithName("hardware")), restCfg, cfg)
+		go runHardware(ctrl.LoggerInto(ctx, log.WithName("hardware")), restCfg, cfg, *pciSysRoot)
 	}
 	if err := agent.Run(ctx, cfg, restCfg, log); err != nil {
 		log.Error(err, "Node agent failed")
@@ -94,11 +96,11 @@ func main() {
 
 // runHardware runs the hardware reconciler next to the agent until ctx is done, restarting it
 // after a failure: a hardware problem must not stop the agent serving plexus-cni.
-func runHardware(ctx context.Context, restCfg *rest.Config, cfg agent.Config) {
+func runHardware(ctx context.Context, restCfg *rest.Config, cfg agent.Config, pciSysRoot string) {
 	log := ctrl.LoggerFrom(ctx)
 	for {
-		err := hardware.Run(ctx, restCfg, hardware.Options{NodeName: cfg.NodeName, SysRoot: cfg.SysRoot, StateDir: cfg.StateDir,
-			HostRoot: cfg.HostRoot, PodResourcesSocket: cfg.PodResourcesSocket})
+		err := hardware.Run(ctx, restCfg, hardware.Options{NodeName: cfg.NodeName, SysRoot: cfg.SysRoot, PCISysRoot: pciSysRoot,
+			StateDir: cfg.StateDir, HostRoot: cfg.HostRoot, PodResourcesSocket: cfg.PodResourcesSocket})
 		if ctx.Err() != nil {
 			return
 		}

@@ -92,6 +92,9 @@ type Reconciler struct {
 	Namespace string
 	// SysRoot is the sysfs root (sysfs.New("/sys"), or a fake tree in tests).
 	SysRoot sysfs.Root
+	// PCIRoot is the sysfs root SR-IOV PFs and VFs are discovered and configured through
+	// (default SysRoot; the plexus.dev/pci-sys-root override). Hugepages always use SysRoot.
+	PCIRoot sysfs.Root
 	// StateDir holds the SR-IOV, hugepages and device plugin state files.
 	StateDir string
 	// PodResources lists the devices kubelet allocated to the pods of this node.
@@ -209,7 +212,7 @@ func (r *Reconciler) reconcileObserve(ctx context.Context, s *scope) (ctrl.Resul
 	if err := r.Client.List(ctx, list); err != nil {
 		return ctrl.Result{}, fmt.Errorf("failed to list NodeNetworkPolicies: %w", err)
 	}
-	pfs, err := sriov.Discover(r.SysRoot)
+	pfs, err := sriov.Discover(r.pciRoot())
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("failed to discover SR-IOV devices: %w", err)
 	}
@@ -305,7 +308,7 @@ func (r *Reconciler) reconcileApply(ctx context.Context, s *scope) (ctrl.Result,
 		log.Info("Applying SR-IOV configuration", "pfs", len(s.plan.PFs))
 	}
 	var err error
-	s.sriovRes, s.sriovErr = sriov.Apply(ctx, r.SysRoot, s.res.SRIOV, r.sriovStateFile())
+	s.sriovRes, s.sriovErr = sriov.Apply(ctx, r.pciRoot(), s.res.SRIOV, r.sriovStateFile())
 	if s.sriovErr != nil && ctx.Err() != nil {
 		return ctrl.Result{}, s.sriovErr
 	}
@@ -366,6 +369,14 @@ func (r *Reconciler) getState(ctx context.Context) (*plexusv1alpha1.NodeNetworkS
 		return nil, fmt.Errorf("failed to get NodeNetworkState %s: %w", r.NodeName, err)
 	}
 	return st, nil
+}
+
+// pciRoot is where SR-IOV devices are discovered and configured.
+func (r *Reconciler) pciRoot() sysfs.Root {
+	if r.PCIRoot != nil {
+		return r.PCIRoot
+	}
+	return r.SysRoot
 }
 
 func (r *Reconciler) sriovStateFile() string { return filepath.Join(r.StateDir, "sriov-state.json") }

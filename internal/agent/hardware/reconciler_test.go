@@ -111,6 +111,33 @@ var _ = Describe("The hardware reconciler", func() {
 		Expect(nns.Status.Uplink).NotTo(BeNil(), "the other writer's fields stay")
 	})
 
+	It("discovers and configures SR-IOV through PCIRoot while hugepages keep SysRoot", func(ctx SpecContext) {
+		f := newFixture(ctx)
+		// The fixture's tree (PFs and hugepages) becomes the PCI root; SysRoot is a second tree
+		// with hugepages only, as the host's /sys is next to a fake PCI tree in the e2e suite.
+		sys, err := fake.New(GinkgoT().TempDir())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sys.SetHugepages(2048, 1, 64)).To(Succeed())
+		f.r.PCIRoot, f.r.SysRoot = f.tree, sys
+		spec := sriovSpec("ens1f0", 2, plexusv1alpha1.SriovDeviceTypeNetdevice)
+		spec.Hugepages = []plexusv1alpha1.HugepagesConfig{{PageSize: plexusv1alpha1.HugepageSize2Mi, Count: 8, NUMANode: ptr.To[int32](0)}}
+		p := f.policy(ctx, "split", spec)
+
+		_, err = f.reconcile(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.numVfs(pfA)).To(Equal("2"))
+		Expect(sys.Writes()).NotTo(ContainElement(HaveField("Path", ContainSubstring("bus/pci"))), "no PCI write goes to SysRoot")
+		Expect(f.tree.Writes()).NotTo(ContainElement(HaveField("Path", ContainSubstring("hugepages"))), "no hugepages write goes to PCIRoot")
+		nns := f.state(ctx)
+		Expect(policyEntry(nns, p.Name)).To(HaveField("State", plexusv1alpha1.PolicyApplyStateApplied))
+		Expect(nns.Status.PFs).To(ContainElement(And(HaveField("Name", "ens1f0"), HaveField("VFs", HaveLen(2)))))
+		Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("NUMANode", HaveValue(BeEquivalentTo(0))),
+			HaveField("Requested", int32(8)), HaveField("Allocated", int32(8)))))
+		b, err := sys.ReadFile("devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(strings.TrimSpace(string(b))).To(Equal("8"))
+	})
+
 	It("reports PFNotFound and conflicts per policy, and Degraded on the node", func(ctx SpecContext) {
 		f := newFixture(ctx)
 		missing := f.policy(ctx, "missing", sriovSpec("ens9f9", 2, ""))

@@ -56,6 +56,10 @@ type Options struct {
 	Namespace string
 	// SysRoot is the host's sysfs (default /sys).
 	SysRoot string
+	// PCISysRoot is the sysfs SR-IOV PFs and VFs are discovered and configured through
+	// (default SysRoot). The plexus.dev/pci-sys-root node annotation (below HostRoot) overrides
+	// it; hugepages always use SysRoot.
+	PCISysRoot string
 	// StateDir is the agent's state directory; the reconciler keeps its files in
 	// StateDir/hardware. A plexus.dev/agent-state-dir node annotation below HostRoot overrides it.
 	StateDir string
@@ -123,10 +127,19 @@ func Setup(mgr manager.Manager, o Options, podResources sriov.PodDeviceLister) e
 		NodeName:             o.NodeName,
 		Namespace:            o.Namespace,
 		SysRoot:              sysfs.New(o.SysRoot),
+		PCIRoot:              pciRoot(o),
 		StateDir:             filepath.Join(o.StateDir, "hardware"),
 		PodResources:         podResources,
 		DevicePluginSelector: sel,
 	}).SetupWithManager(mgr)
+}
+
+// pciRoot is the sysfs of the PCI devices, nil when it is SysRoot.
+func pciRoot(o Options) sysfs.Root {
+	if o.PCISysRoot == "" || filepath.Clean(o.PCISysRoot) == filepath.Clean(o.SysRoot) {
+		return nil
+	}
+	return sysfs.New(o.PCISysRoot)
 }
 
 // Run resolves o (namespace, node annotations), then runs the hardware reconciler until ctx
@@ -147,8 +160,8 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) error {
 	if err := Setup(mgr, o, pr); err != nil {
 		return fmt.Errorf("failed to set up the hardware reconciler: %w", err)
 	}
-	ctrl.LoggerFrom(ctx).Info("Starting the hardware reconciler", "sysRoot", o.SysRoot, "stateDir", filepath.Join(o.StateDir, "hardware"),
-		"namespace", o.Namespace)
+	ctrl.LoggerFrom(ctx).Info("Starting the hardware reconciler", "sysRoot", o.SysRoot, "pciSysRoot", o.PCISysRoot,
+		"stateDir", filepath.Join(o.StateDir, "hardware"), "namespace", o.Namespace)
 	return mgr.Start(ctx)
 }
 
@@ -162,6 +175,9 @@ func (o *Options) resolve(ctx context.Context, restCfg *rest.Config) error {
 	}
 	if o.PodResourcesSocket == "" {
 		o.PodResourcesSocket = sriov.DefaultPodResourcesSocket
+	}
+	if o.PCISysRoot == "" {
+		o.PCISysRoot = o.SysRoot
 	}
 	if o.Namespace == "" {
 		b, err := os.ReadFile(serviceAccountNamespaceFile)
@@ -181,8 +197,8 @@ func (o *Options) resolve(ctx context.Context, restCfg *rest.Config) error {
 	return o.applyNodeAnnotations(node.Annotations)
 }
 
-// applyNodeAnnotations honours the agent's state-dir and pod-resources overrides (the same
-// rules as the agent: absolute, below HostRoot).
+// applyNodeAnnotations honours the agent's state-dir and pod-resources overrides and the
+// PCI sysfs override (the same rules as the agent: absolute, below HostRoot).
 func (o *Options) applyNodeAnnotations(ann map[string]string) error {
 	var errs []error
 	set := func(key string, dst *string) {
@@ -200,5 +216,6 @@ func (o *Options) applyNodeAnnotations(ann map[string]string) error {
 	}
 	set(plexusv1alpha1.AgentStateDirAnnotation, &o.StateDir)
 	set(plexusv1alpha1.PodResourcesSocketAnnotation, &o.PodResourcesSocket)
+	set(plexusv1alpha1.PCISysRootAnnotation, &o.PCISysRoot)
 	return errors.Join(errs...)
 }
