@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -252,6 +253,15 @@ var _ = Describe("NetworkPlane controller", func() {
 			nad := getNAD(g, ns, name)
 			g.Expect(nad.Annotations).To(HaveKeyWithValue(netattach.ResourceNameAnnotation, "plexus.dev/vf_test"))
 			g.Expect(nad.Spec.Config).To(ContainSubstring(`"type":"sriov"`))
+			// The allocated VF reaches the plugin as runtimeConfig.deviceID only if it declares it.
+			var conf struct {
+				Plugins []struct {
+					Capabilities map[string]bool `json:"capabilities"`
+				} `json:"plugins"`
+			}
+			g.Expect(json.Unmarshal([]byte(nad.Spec.Config), &conf)).To(Succeed())
+			g.Expect(conf.Plugins).NotTo(BeEmpty())
+			g.Expect(conf.Plugins[0].Capabilities).To(HaveKeyWithValue("deviceID", true))
 		}).Should(Succeed())
 	})
 })

@@ -159,7 +159,9 @@ func setMaster(p map[string]any, u *plexusv1alpha1.Uplink) {
 }
 
 // pluginCapabilities declares the runtimeConfig capabilities the main plugin honours, so the
-// per-pod ips and mac of an attachment reach it (spec §4.1.2.1.3).
+// per-pod ips and mac of an attachment reach it (spec §4.1.2.1.3), and, for sriov, the VF the
+// device plugin allocated: the runtime passes runtimeConfig.deviceID (the CNI conventions'
+// deviceID capability) only to plugins that declare it.
 func pluginCapabilities(spec *plexusv1alpha1.NetworkPlaneSpec) map[string]bool {
 	caps := map[string]bool{}
 	if spec.IPAM != nil && spec.IPAM.Type == plexusv1alpha1.IPAMTypeStatic {
@@ -168,6 +170,9 @@ func pluginCapabilities(spec *plexusv1alpha1.NetworkPlaneSpec) map[string]bool {
 	switch spec.Type {
 	case plexusv1alpha1.NetworkPlaneTypeMacvlan, plexusv1alpha1.NetworkPlaneTypeBridge, plexusv1alpha1.NetworkPlaneTypeSRIOV:
 		caps["mac"] = true
+	}
+	if spec.Type == plexusv1alpha1.NetworkPlaneTypeSRIOV {
+		caps["deviceID"] = true
 	}
 	return caps
 }
