@@ -215,8 +215,10 @@ var _ = Describe("SR-IOV planes", Ordered, Label("hardware", "sriov"), func() {
 				Rollout:   plexusv1alpha1.RolloutSpec{MaxUnavailable: ptr.To(intstr.FromInt32(1))},
 			},
 		}
-		// The agents read the node annotations when they start: this PlexusConfig must be new.
-		Expect(cluster.Client.Create(ctx, cfg)).To(Succeed())
+		// The agents read node annotations when they start. Every spec deletes its PlexusConfig
+		// when it ends, so they start now, with the override (the PF in NodeNetworkState shows it).
+		// Retried while the CRD and the operator's webhooks come up after make deploy.
+		Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, cfg)) }).WithContext(ctx).Should(Succeed())
 		DeferCleanup(uninstallAgent, NodeTimeout(5*time.Minute))
 		waitPlexusConfigReady(ctx)
 	}, NodeTimeout(10*time.Minute))
