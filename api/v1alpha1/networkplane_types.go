@@ -161,8 +161,10 @@ type NetworkPlaneSpec struct {
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 
-	// nodeSelector selects the nodes where the plane is available. The node agent prepares only
-	// these nodes; pods are not steered by it (use pod affinity for that).
+	// nodeSelector selects the nodes where the plane is available. Pods the AttachmentPolicy
+	// webhook attaches to the plane get a required node affinity for these nodes (ANDed into any
+	// they have), so they are scheduled only where the plane works. Pods that name the plane in
+	// their own annotation, with no policy selecting them, are not changed.
 	// +optional
 	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
 }

@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
@@ -74,11 +75,14 @@ var _ = Describe("The operator", Ordered, Label("operator"), func() {
 		return p
 	}
 
-	It("attaches every replica of a Deployment by policy and reports them attached; deleting the plane removes its NADs", func(ctx SpecContext) {
+	It("attaches every replica of a Deployment by policy, on the plane's nodes only, and reports them attached; deleting the plane removes its NADs", func(ctx SpecContext) {
+		// The plane is available on the last node only: every replica must be scheduled there.
+		lastNode := fmt.Sprint(cluster.Nodes)
 		np := plane(ns, ns, plexusv1alpha1.NetworkPlaneSpec{
-			Type:    plexusv1alpha1.NetworkPlaneType("macvlan"),
-			Macvlan: &plexusv1alpha1.MacvlanSettings{Mode: plexusv1alpha1.MacvlanMode("bridge")},
-			Uplink:  &plexusv1alpha1.Uplink{InterfaceName: "plexus-up0"},
+			NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"plexus.dev/local-node": lastNode}},
+			Type:         plexusv1alpha1.NetworkPlaneType("macvlan"),
+			Macvlan:      &plexusv1alpha1.MacvlanSettings{Mode: plexusv1alpha1.MacvlanMode("bridge")},
+			Uplink:       &plexusv1alpha1.Uplink{InterfaceName: "plexus-up0"},
 			IPAM: &plexusv1alpha1.IPAM{Type: plexusv1alpha1.IPAMType("host-local"),
 				Ranges: []plexusv1alpha1.IPRange{{Subnet: "10.240.0.0/24"}}},
 		})
@@ -120,6 +124,7 @@ var _ = Describe("The operator", Ordered, Label("operator"), func() {
 			for i := range pods.Items {
 				p := &pods.Items[i]
 				g.Expect(p.Annotations).To(HaveKeyWithValue("k8s.v1.cni.cncf.io/networks", ContainSubstring(np.Name)), "the webhook wrote the annotation")
+				g.Expect(p.Spec.NodeName).To(Equal("plexus-node"+lastNode), "the plane's nodeSelector became node affinity")
 				var status []nadv1.NetworkStatus
 				g.Expect(json.Unmarshal([]byte(p.Annotations[nadv1.NetworkStatusAnnot]), &status)).To(Succeed())
 				g.Expect(status).To(ContainElement(SatisfyAll(HaveField("Name", ns+"/"+np.Name), HaveField("Interface", "net1"),

@@ -20,9 +20,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -59,8 +61,8 @@ type PodAttacher struct {
 
 var _ admission.Defaulter[*corev1.Pod] = &PodAttacher{}
 
-// Default mutates a pod being created: networks annotation, SR-IOV resource requests and the
-// readiness gate. It rejects the pod when its annotation is invalid or policies conflict.
+// Default mutates a pod being created: networks annotation, SR-IOV resource requests, node
+// affinity for planes with a nodeSelector, and the readiness gate. It rejects the pod when its annotation is invalid or policies conflict.
 func (a *PodAttacher) Default(ctx context.Context, pod *corev1.Pod) error {
 	result, err := a.mutate(ctx, pod)
 	switch {
@@ -106,11 +108,14 @@ func (a *PodAttacher) mutate(ctx context.Context, pod *corev1.Pod) (string, erro
 		pod.Annotations[netattach.NetworksAnnotation] = value
 		changed = true
 	}
-	resources, err := a.sriovResources(ctx, namespace, merged)
+	planes, err := a.planes(ctx, namespace, merged)
 	if err != nil {
 		return "", err
 	}
-	if addDeviceResources(pod, resources) {
+	if addDeviceResources(pod, sriovResources(planes)) {
+		changed = true
+	}
+	if addNodeAffinity(pod, planes) {
 		changed = true
 	}
 	if wantsReadinessGate(policies) && addReadinessGate(pod) {
@@ -145,17 +150,17 @@ func (a *PodAttacher) matchingPolicies(ctx context.Context, namespace string, po
 	return out, nil
 }
 
-// sriovResources counts, per device-plugin resource, the attachments on SR-IOV planes rendered
-// into the pod's namespace. A plane that does not exist adds nothing (the policy status reports
-// it).
-func (a *PodAttacher) sriovResources(ctx context.Context, namespace string, elems []netattach.NetworkSelectionElement) (map[corev1.ResourceName]int64, error) {
-	out := map[corev1.ResourceName]int64{}
-	planes := map[string]*plexusv1alpha1.NetworkPlane{}
+// planes returns, for each attachment rendered into the pod's namespace, its NetworkPlane
+// (deduplicated, in attachment order). A plane that does not exist is skipped (the policy status
+// reports it).
+func (a *PodAttacher) planes(ctx context.Context, namespace string, elems []netattach.NetworkSelectionElement) ([]*plexusv1alpha1.NetworkPlane, error) {
+	var out []*plexusv1alpha1.NetworkPlane
+	cache := map[string]*plexusv1alpha1.NetworkPlane{}
 	for _, e := range elems {
 		if e.Namespace != namespace {
 			continue
 		}
-		plane, seen := planes[e.Name]
+		plane, seen := cache[e.Name]
 		if !seen {
 			plane = &plexusv1alpha1.NetworkPlane{}
 			if err := a.Client.Get(ctx, types.NamespacedName{Name: e.Name}, plane); err != nil {
@@ -164,13 +169,94 @@ func (a *PodAttacher) sriovResources(ctx context.Context, namespace string, elem
 				}
 				plane = nil
 			}
-			planes[e.Name] = plane
+			cache[e.Name] = plane
 		}
-		if plane != nil && plane.Spec.Type == plexusv1alpha1.NetworkPlaneTypeSRIOV && plane.Spec.SRIOV != nil {
-			out[corev1.ResourceName(plane.Spec.SRIOV.ResourceName)]++
+		if plane != nil {
+			out = append(out, plane)
 		}
 	}
 	return out, nil
+}
+
+// sriovResources counts, per device-plugin resource, the attachments on SR-IOV planes.
+func sriovResources(planes []*plexusv1alpha1.NetworkPlane) map[corev1.ResourceName]int64 {
+	out := map[corev1.ResourceName]int64{}
+	for _, plane := range planes {
+		if plane.Spec.Type == plexusv1alpha1.NetworkPlaneTypeSRIOV && plane.Spec.SRIOV != nil {
+			out[corev1.ResourceName(plane.Spec.SRIOV.ResourceName)]++
+		}
+	}
+	return out
+}
+
+// addNodeAffinity restricts the pod to the nodes every one of its planes is available on: each
+// plane's nodeSelector becomes node-affinity requirements, ANDed into every required term the pod
+// already has (or into a new single term). Requirements already present are not added again, so
+// a re-invocation changes nothing.
+func addNodeAffinity(pod *corev1.Pod, planes []*plexusv1alpha1.NetworkPlane) bool {
+	var reqs []corev1.NodeSelectorRequirement
+	seen := map[string]bool{}
+	for _, plane := range planes {
+		if plane.Spec.NodeSelector == nil {
+			continue
+		}
+		for _, r := range nodeRequirements(plane.Spec.NodeSelector) {
+			key := fmt.Sprint(r.Key, r.Operator, r.Values)
+			if !seen[key] {
+				seen[key] = true
+				reqs = append(reqs, r)
+			}
+		}
+	}
+	if len(reqs) == 0 {
+		return false
+	}
+	if pod.Spec.Affinity == nil {
+		pod.Spec.Affinity = &corev1.Affinity{}
+	}
+	if pod.Spec.Affinity.NodeAffinity == nil {
+		pod.Spec.Affinity.NodeAffinity = &corev1.NodeAffinity{}
+	}
+	na := pod.Spec.Affinity.NodeAffinity
+	if na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		na.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{}
+	}
+	terms := &na.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(*terms) == 0 {
+		*terms = []corev1.NodeSelectorTerm{{}}
+	}
+	changed := false
+	for i := range *terms {
+		t := &(*terms)[i]
+		for _, r := range reqs {
+			if !slices.ContainsFunc(t.MatchExpressions, func(e corev1.NodeSelectorRequirement) bool {
+				return equality.Semantic.DeepEqual(e, r)
+			}) {
+				t.MatchExpressions = append(t.MatchExpressions, r)
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// nodeRequirements turns a label selector into node selector requirements (the operators are
+// the same four; matchLabels are In with one value), sorted for a stable pod spec.
+func nodeRequirements(sel *metav1.LabelSelector) []corev1.NodeSelectorRequirement {
+	var out []corev1.NodeSelectorRequirement
+	keys := make([]string, 0, len(sel.MatchLabels))
+	for k := range sel.MatchLabels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, corev1.NodeSelectorRequirement{Key: k, Operator: corev1.NodeSelectorOpIn, Values: []string{sel.MatchLabels[k]}})
+	}
+	for _, e := range sel.MatchExpressions {
+		out = append(out, corev1.NodeSelectorRequirement{Key: e.Key, Operator: corev1.NodeSelectorOperator(e.Operator),
+			Values: append([]string(nil), e.Values...)})
+	}
+	return out
 }
 
 // addDeviceResources makes the first container request (and limit) at least the counted number

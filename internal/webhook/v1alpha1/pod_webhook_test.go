@@ -41,10 +41,16 @@ func TestPodAttacherDefault(t *testing.T) {
 	web := policy("web", plexusv1alpha1.Attachment{Plane: "vf", Interface: "vf0"}, plexusv1alpha1.Attachment{Plane: "vf", Interface: "vf1"})
 	web.Spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
 	web.Spec.ReadinessGate = plexusv1alpha1.ReadinessGateEnabled
+	edge := policy("edge", plexusv1alpha1.Attachment{Plane: "edge"}, plexusv1alpha1.Attachment{Plane: "vf"})
+	edge.Spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{"app": "edge"}}
 	elsewhere := policy("elsewhere", plexusv1alpha1.Attachment{Plane: "vf"})
 	elsewhere.Namespace = "other"
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
-		&web, &elsewhere,
+		&web, &elsewhere, &edge,
+		&plexusv1alpha1.NetworkPlane{ObjectMeta: metav1.ObjectMeta{Name: "edge"},
+			Spec: plexusv1alpha1.NetworkPlaneSpec{Type: plexusv1alpha1.NetworkPlaneTypeBridge,
+				NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"zone": "edge"},
+					MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "gpu", Operator: metav1.LabelSelectorOpExists}}}}},
 		&plexusv1alpha1.NetworkPlane{ObjectMeta: metav1.ObjectMeta{Name: "vf"},
 			Spec: plexusv1alpha1.NetworkPlaneSpec{Type: plexusv1alpha1.NetworkPlaneTypeSRIOV,
 				SRIOV: &plexusv1alpha1.SRIOVSettings{ResourceName: "plexus.dev/vf"}}},
@@ -67,6 +73,40 @@ func TestPodAttacherDefault(t *testing.T) {
 		before := pod.DeepCopy()
 		g.Expect(a.Default(ctx, pod)).To(Succeed())
 		g.Expect(pod).To(Equal(before), "re-invocation changes nothing")
+	})
+
+	t.Run("plane nodeSelector becomes required node affinity", func(t *testing.T) {
+		g := NewWithT(t)
+		want := []corev1.NodeSelectorRequirement{
+			{Key: "zone", Operator: corev1.NodeSelectorOpIn, Values: []string{"edge"}},
+			{Key: "gpu", Operator: corev1.NodeSelectorOpExists},
+		}
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "e", Labels: map[string]string{"app": "edge"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		terms := pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+		g.Expect(terms).To(HaveLen(1))
+		g.Expect(terms[0].MatchExpressions).To(Equal(want))
+		q := pod.Spec.Containers[0].Resources.Limits["plexus.dev/vf"]
+		g.Expect(q.Value()).To(BeEquivalentTo(1), "the plane without a nodeSelector still counts its VF")
+		before := pod.DeepCopy()
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		g.Expect(pod).To(Equal(before), "re-invocation changes nothing")
+
+		// The pod's own terms are ORed by the scheduler: the plane's requirements are ANDed into each.
+		own := corev1.NodeSelectorRequirement{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: []string{"n1"}}
+		pod = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "e2", Labels: map[string]string{"app": "edge"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}, Affinity: &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+				RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{
+					{MatchExpressions: []corev1.NodeSelectorRequirement{own}},
+					{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"n2"}}}},
+				}}}}}}
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		terms = pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+		g.Expect(terms).To(HaveLen(2))
+		g.Expect(terms[0].MatchExpressions).To(Equal(append([]corev1.NodeSelectorRequirement{own}, want...)))
+		g.Expect(terms[1].MatchExpressions).To(Equal(want))
+		g.Expect(terms[1].MatchFields).To(HaveLen(1))
 	})
 
 	t.Run("non-matching pod", func(t *testing.T) {
