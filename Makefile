@@ -129,7 +129,9 @@ cluster-down: ## Stop the local cluster and remove everything it made on the hos
 .PHONY: deploy
 deploy: manifests images $(KUSTOMIZE) ## Build and load the images, then deploy Plexus (config/default) to the local cluster.
 	hack/cluster/load-images.sh
+	hack/cluster/restart-changed.sh record
 	$(KUSTOMIZE) build config/default | kubectl --kubeconfig $(KUBECONFIG_LOCAL) apply --server-side --force-conflicts -f -
+	hack/cluster/restart-changed.sh restart
 
 .PHONY: undeploy
 undeploy: $(KUSTOMIZE) ## Remove Plexus from the local cluster.
