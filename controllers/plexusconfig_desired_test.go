@@ -82,7 +82,7 @@ func TestDesiredAgentDaemonSet(t *testing.T) {
 				g.Expect(*sc.AllowPrivilegeEscalation).To(BeFalse())
 				g.Expect(*sc.ReadOnlyRootFilesystem).To(BeTrue())
 				g.Expect(sc.Capabilities.Drop).To(Equal([]corev1.Capability{"ALL"}))
-				g.Expect(sc.Capabilities.Add).To(BeEmpty(), "the agent runs no delegate: no capability needed")
+				g.Expect(sc.Capabilities.Add).To(Equal([]corev1.Capability{"NET_ADMIN"}), "VF/PF MTU writes through sysfs need it; nothing else does")
 				g.Expect(ps.Containers[0].ReadinessProbe.Exec.Command).To(Equal([]string{"/agent", "probe", "--ready-file=/tmp/plexus-agent/ready"}))
 				g.Expect(ps.Containers[0].Env[0].ValueFrom.FieldRef.FieldPath).To(Equal("spec.nodeName"))
 			},

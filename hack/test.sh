@@ -5,6 +5,7 @@
 # Test driver behind `make test|unit|e2e`.
 #   hack/test.sh unit   unit tests, real-netns tests and envtest suites (no cluster)
 #   hack/test.sh e2e    the e2e suite: it brings a real local cluster up, tests, tears it down
+#                       (E2E_ARGS="-ginkgo.label-filter=sriov" runs a subset while iterating)
 #   hack/test.sh all    both; ends with one "N passed, N failed, N skipped" line
 # With CI=true a skipped test is a failure: CI runs as root with everything the tests need.
 set -uo pipefail
@@ -28,7 +29,7 @@ run_e2e() {
   # One local cluster per machine: wait for any other e2e run (flock -o: the cluster's daemons
   # must not inherit the lock).
   flock -o /tmp/plexus-cluster.lock "$GOTESTSUM" --format "${GOTESTSUM_FORMAT:-testname}" --jsonfile "$OUT/e2e.json" -- \
-    -count=1 -timeout "${E2E_TIMEOUT:-40m}" ./test/e2e/... -args -ginkgo.v -ginkgo.no-color || rc=1
+    -count=1 -timeout "${E2E_TIMEOUT:-40m}" ./test/e2e/... -args -ginkgo.v -ginkgo.no-color ${E2E_ARGS:-} || rc=1
 }
 summary() {
   local files=("$@") pass fail skip

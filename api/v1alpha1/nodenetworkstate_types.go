@@ -47,6 +47,9 @@ const (
 	// NodeNetworkStateOutOfMemoryReason means the kernel returned ENOMEM creating VFs (typically
 	// missing BAR space: BIOS SR-IOV support or pci=realloc).
 	NodeNetworkStateOutOfMemoryReason = "OutOfMemory"
+	// NodeNetworkStatePermissionDeniedReason means the kernel refused a sysfs write with EPERM or
+	// EACCES: the agent lacks a privilege (CAP_NET_ADMIN for MTUs) or /sys is mounted read-only.
+	NodeNetworkStatePermissionDeniedReason = "PermissionDenied"
 	// NodeNetworkStateReadBackMismatchReason means a sysfs write succeeded but reading it back
 	// returned another value.
 	NodeNetworkStateReadBackMismatchReason = "ReadBackMismatch"

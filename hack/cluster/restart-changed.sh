@@ -17,7 +17,9 @@ record)
   : > "$pending"
   [ -s "$changed" ] || exit 0
   while read -r workload image; do
-    grep -qx "$image" "$changed" && k get "$workload" >/dev/null 2>&1 && echo "$workload" >> "$pending"
+    if grep -qx "$image" "$changed" && k get "$workload" >/dev/null 2>&1; then
+      echo "$workload" >> "$pending"
+    fi
   done <<'EOT'
 deployment/plexus-controller-manager plexus.local/operator:latest
 daemonset/plexus-agent plexus.local/agent:latest

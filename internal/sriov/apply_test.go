@@ -301,6 +301,25 @@ func TestApplyErrors(t *testing.T) {
 		g.Expect(err).To(MatchError(sriov.ErrDriverBindFailed))
 		g.Expect(err.Error()).To(ContainSubstring("IOMMU"))
 	})
+	t.Run("PermissionDenied", func(t *testing.T) {
+		// What a VF MTU write gets from the kernel without CAP_NET_ADMIN (seen on the real cluster).
+		g := NewWithT(t)
+		e := newEnv(t)
+		_, err := e.apply(sriov.Desired{PFs: []sriov.PFConfig{pfWith(pfB, 2)}})
+		g.Expect(err).NotTo(HaveOccurred())
+		pf, err := sriov.DiscoverPF(e.tree, pfB)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(pf.VFs).NotTo(BeEmpty())
+		e.tree.Inject(fake.Injection{Path: "bus/pci/devices/" + pf.VFs[0].PCIAddress + "/net/" + pf.VFs[0].Netdev + "/mtu",
+			Value: "9000", Err: syscall.EPERM})
+		group := netdev(0, 1)
+		group.MTU = 9000
+		_, err = e.apply(sriov.Desired{PFs: []sriov.PFConfig{pfWith(pfB, 2, group)}})
+		g.Expect(err).To(MatchError(sriov.ErrPermissionDenied))
+		g.Expect(err).To(MatchError(syscall.EPERM))
+		g.Expect(sriov.ReasonOf(err)).To(Equal("PermissionDenied"))
+		g.Expect(err.Error()).To(ContainSubstring("set VF MTU"))
+	})
 	t.Run("ReadBackMismatch", func(t *testing.T) {
 		g := NewWithT(t)
 		e := newEnv(t)

@@ -32,6 +32,7 @@ const (
 	ReasonPFNotFound         = plexusv1alpha1.NodeNetworkStatePFNotFoundReason
 	ReasonOutOfMemory        = plexusv1alpha1.NodeNetworkStateOutOfMemoryReason
 	ReasonReadBackMismatch   = plexusv1alpha1.NodeNetworkStateReadBackMismatchReason
+	ReasonPermissionDenied   = plexusv1alpha1.NodeNetworkStatePermissionDeniedReason
 )
 
 // Sentinel errors, one per reason; every *Error wraps exactly one of them.
@@ -42,6 +43,7 @@ var (
 	ErrPFNotFound         = errors.New(ReasonPFNotFound)
 	ErrOutOfMemory        = errors.New(ReasonOutOfMemory)
 	ErrReadBackMismatch   = errors.New(ReasonReadBackMismatch)
+	ErrPermissionDenied   = errors.New(ReasonPermissionDenied)
 )
 
 var sentinels = map[string]error{
@@ -51,6 +53,7 @@ var sentinels = map[string]error{
 	ReasonPFNotFound:         ErrPFNotFound,
 	ReasonOutOfMemory:        ErrOutOfMemory,
 	ReasonReadBackMismatch:   ErrReadBackMismatch,
+	ReasonPermissionDenied:   ErrPermissionDenied,
 }
 
 // Error is a failure on one device. errors.Is matches both the reason's sentinel and the
@@ -104,6 +107,9 @@ func writeError(device, op string, err error, fallback string) error {
 		reason = ReasonOutOfMemory
 	case errors.Is(err, syscall.ERANGE):
 		reason = ReasonNumVfsExceedsTotal
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EROFS):
+		// EPERM: e.g. an MTU without CAP_NET_ADMIN; EROFS: /sys mounted read-only.
+		reason = ReasonPermissionDenied
 	}
 	if reason == "" {
 		return fmt.Errorf("%s: %s: %w", device, op, err)

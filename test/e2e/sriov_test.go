@@ -32,6 +32,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -59,6 +60,8 @@ const (
 	fakeNumVfs     = 2
 	fakeResource   = "fakevf"
 	fakeResourceFQ = "plexus.dev/" + fakeResource
+	// vfMTU is the MTU the policy sets on the PF and the VFs (the VFs' is the real veths').
+	vfMTU int32 = 1400
 	// devInfoRoot is the multi-net spec's device-info directory (plexus-cni's default).
 	devInfoRoot = "/var/run/k8s.cni.cncf.io"
 )
@@ -125,6 +128,21 @@ func installSriovStandIn(ctx SpecContext, tree string) {
 	Expect(err).NotTo(HaveOccurred(), "go build fake-sriov-cni:\n%s", out)
 	Expect(os.Rename(tmp, dst)).To(Succeed())
 	DeferCleanup(os.Remove, dst)
+}
+
+// agentSysRoot is the host sysfs as the deployed agent's container sees it (its --sys-root).
+func agentSysRoot(ctx SpecContext) string {
+	ds := &appsv1.DaemonSet{}
+	Expect(cluster.Client.Get(ctx, types.NamespacedName{Namespace: agentNamespace, Name: "plexus-agent"}, ds)).To(Succeed())
+	for _, c := range ds.Spec.Template.Spec.Containers {
+		for _, a := range c.Args {
+			if v, ok := strings.CutPrefix(a, "--sys-root="); ok {
+				return v
+			}
+		}
+	}
+	Fail("the agent DaemonSet has no --sys-root argument")
+	return ""
 }
 
 // removeIfCreated removes dir when the spec ends if it does not exist now (plexus-cni and the
@@ -221,6 +239,20 @@ var _ = Describe("SR-IOV planes", Ordered, Label("hardware", "sriov"), func() {
 		Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, cfg)) }).WithContext(ctx).Should(Succeed())
 		DeferCleanup(uninstallAgent, NodeTimeout(5*time.Minute))
 		waitPlexusConfigReady(ctx)
+
+		// The VFs' MTU is the real veths': each VF's net/<ifname> in the fake tree becomes a link to
+		// the veth's directory in the host sysfs as the agent's container sees it (its --sys-root
+		// mount), so the policy's MTU is a real kernel write by the deployed agent, which the
+		// kernel only allows with CAP_NET_ADMIN.
+		By("backing the fake VFs' net/<ifname> with the real veths' sysfs directories")
+		agentSys := agentSysRoot(ctx)
+		devs, err := sriovdp.Discover(sysfs.New(tree))
+		Expect(err).NotTo(HaveOccurred())
+		for _, d := range devs {
+			netDir := filepath.Join(tree, "bus", "pci", "devices", d.PCIAddress, "net", d.Netdev)
+			Expect(os.RemoveAll(netDir)).To(Succeed())
+			Expect(os.Symlink(filepath.Join(agentSys, "class", "net", d.Netdev), netDir)).To(Succeed())
+		}
 	}, NodeTimeout(10*time.Minute))
 
 	It("allocates a VF through the device plugin and hands it to the plane's delegate as its deviceID", func(ctx SpecContext) {
@@ -229,7 +261,7 @@ var _ = Describe("SR-IOV planes", Ordered, Label("hardware", "sriov"), func() {
 			Spec: plexusv1alpha1.NodeNetworkPolicySpec{
 				NodeSelector: metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelHostname: hwNode}},
 				Sriov: []plexusv1alpha1.SriovConfig{{PFSelector: plexusv1alpha1.PFSelector{PFNames: []string{fakePFName}},
-					NumVfs: fakeNumVfs, DeviceType: plexusv1alpha1.SriovDeviceTypeNetdevice, ResourceName: fakeResource}},
+					NumVfs: fakeNumVfs, DeviceType: plexusv1alpha1.SriovDeviceTypeNetdevice, ResourceName: fakeResource, MTU: ptr.To(vfMTU)}},
 			}}
 		Expect(cluster.Client.Create(ctx, nnp)).To(Succeed())
 		DeferCleanup(func(ctx SpecContext) { Expect(client.IgnoreNotFound(cluster.Client.Delete(ctx, nnp))).To(Succeed()) })
@@ -260,10 +292,16 @@ var _ = Describe("SR-IOV planes", Ordered, Label("hardware", "sriov"), func() {
 			for _, vf := range pf.VFs {
 				g.Expect(vf.Driver).To(Equal(fakeVFDriver))
 				g.Expect(macs).To(HaveKey(vf.Netdev))
+				g.Expect(vf.MTU).To(Equal(vfMTU))
 			}
 			vfs = pf.VFs
 		}).WithContext(ctx).Should(Succeed())
 		Expect(sysfs.ReadInt(sysfs.New(tree), "bus/pci/devices/"+fakePFAddress+"/sriov_numvfs")).To(Equal(fakeNumVfs))
+		for netdev := range macs {
+			l, err := netlink.LinkByName(netdev)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(l.Attrs().MTU).To(BeEquivalentTo(vfMTU), "the agent set %s's MTU through sysfs (needs CAP_NET_ADMIN)", netdev)
+		}
 		Eventually(func(g Gomega) {
 			got := &plexusv1alpha1.NodeNetworkPolicy{}
 			g.Expect(cluster.Client.Get(ctx, client.ObjectKeyFromObject(nnp), got)).To(Succeed())
@@ -403,6 +441,7 @@ var _ = Describe("SR-IOV planes", Ordered, Label("hardware", "sriov"), func() {
 		Expect(links).To(HaveKey("net1"), "links: %v", linkNames(links))
 		Expect(links["net1"].Address).To(Equal(macs[netdev]), "net1 is the allocated VF's veth")
 		Expect(links["net1"].IPv4s()).To(ConsistOf("10.78.0.10/24"))
+		Expect(links["net1"].MTU).To(BeEquivalentTo(vfMTU), "the MTU the policy set on the VF")
 		_, err = netlink.LinkByName(netdev)
 		Expect(errors.As(err, &netlink.LinkNotFoundError{})).To(BeTrue(), "%s left the host netns", netdev)
 
