@@ -163,8 +163,8 @@ func desiredAgentDaemonSet(cfg *plexusv1alpha1.PlexusConfig, namespace string, u
 			// (net/<if>/mtu), which the kernel refuses without it (EPERM), even to root.
 			// Everything else the agent writes (root-owned host dirs, sriov_numvfs,
 			// driver_override, bind, nr_hugepages) needs uid 0 only.
-			Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: []corev1.Capability{"NET_ADMIN"}},
-			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			Capabilities:   &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: []corev1.Capability{"NET_ADMIN"}},
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 		},
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
