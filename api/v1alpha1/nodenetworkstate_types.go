@@ -21,13 +21,22 @@ import (
 )
 
 // NodeNetworkState condition reasons. The condition types are the generic Ready, Progressing and
-// Degraded types shared by every Plexus kind, plus NodeNetworkStateDisruptionRequiredCondition.
+// Degraded types shared by every Plexus kind, plus NodeNetworkStateDisruptionRequiredCondition
+// and NodeNetworkStateHugepagesSchedulableCondition.
 // The failure reasons are also used in NodeNetworkPolicy status.failingNodes and
 // NodeNetworkState status.policies.
 const (
 	// NodeNetworkStateDisruptionRequiredCondition is True while applying the desired state needs a
 	// VF reset on a PF whose VFs are held by pods (see status.disruptionPlan).
 	NodeNetworkStateDisruptionRequiredCondition = "DisruptionRequired"
+	// NodeNetworkStateHugepagesSchedulableCondition is present while policies ask for hugepages
+	// on the node: True when kubelet's node capacity (hugepages-<size>) matches the pages
+	// allocated, False (KubeletRestartRequired) when kubelet, which reads hugepage capacity only
+	// when it starts, does not offer them to pods yet.
+	NodeNetworkStateHugepagesSchedulableCondition = "HugepagesSchedulable"
+	// NodeNetworkStateKubeletRestartRequiredReason (HugepagesSchedulable=False) means the pools
+	// changed since kubelet started; restart kubelet (or the node) so pods can request them.
+	NodeNetworkStateKubeletRestartRequiredReason = "KubeletRestartRequired"
 
 	// NodeNetworkStateAppliedReason (Ready=True) means the desired hardware state is applied and
 	// read back.

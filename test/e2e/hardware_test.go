@@ -250,6 +250,12 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 			g.Expect(e.State).To(Equal(plexusv1alpha1.PolicyApplyStateApplied), "%s: %s", e.Reason, e.Message)
 			g.Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("PageSize", plexusv1alpha1.HugepageSize2Mi),
 				HaveField("NUMANode", HaveValue(BeEquivalentTo(0))), HaveField("Requested", int32(8)), HaveField("Allocated", int32(8)))))
+			// node 1's kubelet read its hugepage capacity when the cluster came up, before these pages.
+			c := meta.FindStatusCondition(nns.Status.Conditions, plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(c.Reason).To(Equal(plexusv1alpha1.NodeNetworkStateKubeletRestartRequiredReason))
+			g.Expect(c.Message).To(ContainSubstring("kubelet reads hugepage capacity only when it starts"))
 		}).WithContext(ctx).Should(Succeed())
 		Expect(sysfs.ReadInt(root, numa0Pool2Mi)).To(Equal(8))
 
@@ -271,6 +277,7 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 			g.Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("PageSize", plexusv1alpha1.HugepageSize2Mi),
 				HaveField("NUMANode", HaveValue(BeEquivalentTo(0))), HaveField("Requested", BeZero()),
 				HaveField("Allocated", BeEquivalentTo(original)))))
+			g.Expect(meta.FindStatusCondition(nns.Status.Conditions, plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition)).To(BeNil())
 		}).WithContext(ctx).Should(Succeed())
 	}, SpecTimeout(4*time.Minute))
 

@@ -22,10 +22,12 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -479,7 +481,14 @@ func (r *Reconciler) toNode(context.Context, client.Object) []reconcile.Request 
 func nodeLabelsChanged() predicate.Funcs {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
-			return !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels())
+			if !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels()) {
+				return true
+			}
+			// A kubelet restart publishes new hugepage capacity: HugepagesSchedulable follows it.
+			o, okOld := e.ObjectOld.(*corev1.Node)
+			n, okNew := e.ObjectNew.(*corev1.Node)
+			return okOld && okNew && !maps.EqualFunc(hugepageCapacity(o), hugepageCapacity(n),
+				func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })
 		},
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
@@ -493,4 +502,15 @@ func EvictionClient(cfg *rest.Config) (rest.Interface, error) {
 		return nil, fmt.Errorf("failed to create the eviction client: %w", err)
 	}
 	return cs.PolicyV1().RESTClient(), nil
+}
+
+// hugepageCapacity is the hugepages-<size> part of a node's capacity.
+func hugepageCapacity(n *corev1.Node) map[corev1.ResourceName]resource.Quantity {
+	out := map[corev1.ResourceName]resource.Quantity{}
+	for name, q := range n.Status.Capacity {
+		if strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix) {
+			out[name] = q
+		}
+	}
+	return out
 }

@@ -28,6 +28,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -79,6 +81,19 @@ var _ = Describe("The hardware reconciler", func() {
 		Expect(f.kubelet.listCalls()).To(BeZero(), "creating VFs on a PF without VFs disrupts nobody: kubelet is not asked")
 		Expect(f.getNode(ctx).Spec.Unschedulable).To(BeFalse())
 
+		By("saying that kubelet does not offer the new pages until it restarts")
+		Expect(condition(nns, plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition)).To(And(
+			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", plexusv1alpha1.NodeNetworkStateKubeletRestartRequiredReason),
+			HaveField("Message", ContainSubstring("hugepages-2Mi: 16 pages allocated (32Mi), kubelet offers 0"))))
+		node := f.getNode(ctx)
+		node.Status.Capacity = corev1.ResourceList{"hugepages-2Mi": resource.MustParse("32Mi")} // what a restarted kubelet reports
+		Expect(k8sClient.Status().Update(ctx, node)).To(Succeed())
+		_, err = f.reconcile(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		nns = f.state(ctx)
+		Expect(condition(nns, plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition)).To(And(
+			HaveField("Status", metav1.ConditionTrue), HaveField("Reason", plexusv1alpha1.AsExpectedReason)))
+
 		By("sharing the NodeNetworkState with the agent's other writer through server-side apply")
 		rep := &nodestate.Reporter{Client: k8sClient, NodeName: f.node}
 		Expect(rep.Apply(ctx, &nodestate.State{Uplink: &plexusv1alpha1.UplinkStatus{Name: "eth0"},
@@ -109,6 +124,8 @@ var _ = Describe("The hardware reconciler", func() {
 		Expect(nns.Status.Hugepages).To(ContainElement(And(HaveField("NUMANode", HaveValue(BeEquivalentTo(0))),
 			HaveField("Allocated", BeZero()), HaveField("Requested", BeZero()))))
 		Expect(nns.Status.Uplink).NotTo(BeNil(), "the other writer's fields stay")
+		Expect(meta.FindStatusCondition(nns.Status.Conditions, plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition)).To(BeNil(),
+			"no policy asks for hugepages any more")
 	})
 
 	It("discovers and configures SR-IOV through PCIRoot while hugepages keep SysRoot", func(ctx SpecContext) {

@@ -26,7 +26,9 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -120,7 +122,56 @@ func (r *Reconciler) desiredStatus(s *scope) plexusv1alpha1.NodeNetworkStateStat
 		prev = s.current.Status.Conditions
 	}
 	st.Conditions = conditions(s, prev)
+	if ok, msg, relevant := hugepagesSchedulable(s.node, s.res.Hugepages, st.Hugepages); relevant {
+		reason := plexusv1alpha1.AsExpectedReason
+		if !ok {
+			reason = plexusv1alpha1.NodeNetworkStateKubeletRestartRequiredReason
+		}
+		status := metav1.ConditionTrue
+		if !ok {
+			status = metav1.ConditionFalse
+		}
+		if c := meta.FindStatusCondition(prev, plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition); c != nil {
+			st.Conditions = append(st.Conditions, *c) // keeps lastTransitionTime when nothing changes
+		}
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition,
+			Status: status, Reason: reason, Message: shorten(msg)})
+	}
 	return st
+}
+
+// hugepagesSchedulable compares, for every page size the policies ask for, the node-wide pool
+// with the capacity kubelet reports on the Node (kubelet reads it only when it starts). relevant
+// is false when no policy asks for hugepages.
+func hugepagesSchedulable(node *corev1.Node, targets []hugepages.Target, pools []plexusv1alpha1.HugepagesStatus) (ok bool, msg string, relevant bool) {
+	sizes := map[plexusv1alpha1.HugepageSize]bool{}
+	for _, t := range targets {
+		sizes[t.PageSize] = true
+	}
+	if len(sizes) == 0 || node == nil {
+		return true, "", false
+	}
+	var stale, fine []string
+	for _, p := range pools {
+		if p.NUMANode != nil || !sizes[p.PageSize] {
+			continue
+		}
+		pageBytes := resource.MustParse(string(p.PageSize))
+		want := pageBytes.Value() * int64(p.Allocated)
+		name := corev1.ResourceName(corev1.ResourceHugePagesPrefix + string(p.PageSize))
+		have := node.Status.Capacity[name] // absent: zero
+		line := fmt.Sprintf("%s: %d pages allocated (%s), kubelet offers %s", name, p.Allocated,
+			resource.NewQuantity(want, resource.BinarySI), have.String())
+		if have.Value() != want {
+			stale = append(stale, line)
+		} else {
+			fine = append(fine, line)
+		}
+	}
+	if len(stale) > 0 {
+		return false, strings.Join(stale, "; ") + ". kubelet reads hugepage capacity only when it starts: restart it (or the node) so pods can request these pages", true
+	}
+	return true, strings.Join(fine, "; "), true
 }
 
 // specHash hashes the merged desired state (SR-IOV and hugepages).

@@ -23,6 +23,8 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
@@ -97,4 +99,44 @@ func TestPolicyPFs(t *testing.T) {
 	g.Expect(policyPFs(d, "p1")).To(Equal([]string{"a", ""}))
 	g.Expect(policyPFs(d, "p2")).To(Equal([]string{"a", "b", ""}))
 	g.Expect(policyPFs(d, "hugepages-only")).To(BeEmpty())
+}
+
+func TestHugepagesSchedulable(t *testing.T) {
+	node := func(capacity map[string]string) *corev1.Node {
+		n := &corev1.Node{Status: corev1.NodeStatus{Capacity: corev1.ResourceList{}}}
+		for k, v := range capacity {
+			n.Status.Capacity[corev1.ResourceName(k)] = resource.MustParse(v)
+		}
+		return n
+	}
+	pools := []plexusv1alpha1.HugepagesStatus{
+		{PageSize: plexusv1alpha1.HugepageSize2Mi, Allocated: 8},
+		{PageSize: plexusv1alpha1.HugepageSize2Mi, NUMANode: ptr.To[int32](0), Allocated: 8},
+		{PageSize: plexusv1alpha1.HugepageSize1Gi, Allocated: 0},
+	}
+	want2Mi := []hugepages.Target{{PageSize: plexusv1alpha1.HugepageSize2Mi, Count: 8, NUMANode: ptr.To(0)}}
+	for name, tc := range map[string]struct {
+		node     *corev1.Node
+		targets  []hugepages.Target
+		ok       bool
+		relevant bool
+		msg      string
+	}{
+		"no policy asks for hugepages": {node: node(nil), targets: nil, ok: true, relevant: false},
+		"kubelet started before the pool was allocated": {node: node(map[string]string{"hugepages-2Mi": "0"}), targets: want2Mi,
+			ok: false, relevant: true, msg: "hugepages-2Mi: 8 pages allocated (16Mi), kubelet offers 0. kubelet reads hugepage capacity only when it starts"},
+		"no capacity entry at all":         {node: node(nil), targets: want2Mi, ok: false, relevant: true, msg: "kubelet offers 0"},
+		"kubelet offers what is allocated": {node: node(map[string]string{"hugepages-2Mi": "16Mi"}), targets: want2Mi, ok: true, relevant: true, msg: "16Mi"},
+		"only the requested sizes count": {node: node(map[string]string{"hugepages-2Mi": "16Mi", "hugepages-1Gi": "4Gi"}), targets: want2Mi,
+			ok: true, relevant: true},
+		"1Gi asked, kubelet still offers the old 4Gi": {node: node(map[string]string{"hugepages-2Mi": "0", "hugepages-1Gi": "4Gi"}),
+			targets: []hugepages.Target{{PageSize: plexusv1alpha1.HugepageSize1Gi, Count: 0}}, ok: false, relevant: true,
+			msg: "hugepages-1Gi: 0 pages allocated (0), kubelet offers 4Gi"},
+	} {
+		g := NewWithT(t)
+		ok, msg, relevant := hugepagesSchedulable(tc.node, tc.targets, pools)
+		g.Expect(ok).To(Equal(tc.ok), name)
+		g.Expect(relevant).To(Equal(tc.relevant), name)
+		g.Expect(msg).To(ContainSubstring(tc.msg), name)
+	}
 }
