@@ -90,6 +90,22 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
+// createLocalPlexusConfig creates the PlexusConfig the hardware specs use: images from the
+// nodes (never pulled), every host path under the cluster dir (hostRoot; each node's
+// annotations name its own dirs), one agent unavailable at a time. It retries while the CRD and
+// the operator's webhooks come up after make deploy.
+func createLocalPlexusConfig(ctx SpecContext) {
+	cfg := &plexusv1alpha1.PlexusConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: plexusv1alpha1.PlexusConfigName},
+		Spec: plexusv1alpha1.PlexusConfigSpec{
+			Agent:     plexusv1alpha1.AgentSpec{ImagePullPolicy: string(corev1.PullNever)},
+			HostPaths: plexusv1alpha1.HostPathsSpec{HostRoot: cluster.Dir},
+			Rollout:   plexusv1alpha1.RolloutSpec{MaxUnavailable: ptr.To(intstr.FromInt32(1))},
+		},
+	}
+	Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, cfg)) }).WithContext(ctx).Should(Succeed())
+}
+
 func waitPlexusConfigReady(ctx SpecContext) {
 	Eventually(func(g Gomega) {
 		c := &plexusv1alpha1.PlexusConfig{}

@@ -32,10 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	plexusv1alpha1 "github.com/plexus-net/plexus/api/v1alpha1"
@@ -85,9 +82,8 @@ func agentMountsHostSys(ctx SpecContext) bool {
 
 var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 	var (
-		root           = sysfs.New("/sys")
-		original       int
-		agentInstalled bool
+		root     = sysfs.New("/sys")
+		original int
 	)
 
 	BeforeAll(func(ctx SpecContext) {
@@ -98,21 +94,8 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 		annotateNodePaths(ctx)
 		By("deploying Plexus with make deploy and the agent with a PlexusConfig")
 		makeDeploy(ctx)
-		cfg := &plexusv1alpha1.PlexusConfig{
-			ObjectMeta: metav1.ObjectMeta{Name: plexusv1alpha1.PlexusConfigName},
-			Spec: plexusv1alpha1.PlexusConfigSpec{
-				Agent:     plexusv1alpha1.AgentSpec{ImagePullPolicy: string(corev1.PullNever)},
-				HostPaths: plexusv1alpha1.HostPathsSpec{HostRoot: cluster.Dir},
-				Rollout:   plexusv1alpha1.RolloutSpec{MaxUnavailable: ptr.To(intstr.FromInt32(1))},
-			},
-		}
-		Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, cfg)) }).WithContext(ctx).Should(Succeed())
-		agentInstalled = true
-		DeferCleanup(func(ctx SpecContext) {
-			if agentInstalled {
-				uninstallAgent(ctx)
-			}
-		}, NodeTimeout(5*time.Minute))
+		createLocalPlexusConfig(ctx)
+		DeferCleanup(uninstallAgent, NodeTimeout(5*time.Minute))
 		waitPlexusConfigReady(ctx)
 
 		By("taking the machine's hugepages lock and recording the original pool size")
@@ -126,28 +109,6 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 			Expect(sysfs.WriteInt(root, numa0Pool2Mi, original)).To(Succeed())
 		})
 	}, NodeTimeout(10*time.Minute))
-
-	// runInProcess removes the deployed agents and runs the hardware reconciler in this process,
-	// against the cluster's API with the suite's kubeconfig and this machine's real /sys, until
-	// the spec ends.
-	runInProcess := func(ctx SpecContext) {
-		uninstallAgent(ctx)
-		agentInstalled = false
-		restCfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
-		Expect(err).NotTo(HaveOccurred())
-		hwCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		hwCtx = ctrl.LoggerInto(hwCtx, ctrl.Log.WithName("hardware"))
-		done := make(chan struct{})
-		go func() {
-			defer GinkgoRecover()
-			defer close(done)
-			err := hardware.Run(hwCtx, restCfg, hardware.Options{NodeName: hwNode, Namespace: agentNamespace, SysRoot: "/sys",
-				StateDir: GinkgoT().TempDir(), HostRoot: cluster.Dir,
-				PodResourcesSocket: cluster.NodeDir(1) + "/kubelet/pod-resources/kubelet.sock"})
-			Expect(err).NotTo(HaveOccurred())
-		}()
-		DeferCleanup(func() { stop(); <-done })
-	}
 
 	policy := func(ctx SpecContext, name string, spec plexusv1alpha1.NodeNetworkPolicySpec) *plexusv1alpha1.NodeNetworkPolicy {
 		spec.NodeSelector = metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelHostname: hwNode}}
@@ -171,7 +132,6 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 	}
 
 	It("reports PFNotFound for an SR-IOV policy and renders the node's device plugin config with no resource", func(ctx SpecContext) {
-		Expect(agentInstalled).To(BeTrue(), "this spec runs against the deployed agent")
 		p := policy(ctx, "e2e-sriov", plexusv1alpha1.NodeNetworkPolicySpec{Sriov: []plexusv1alpha1.SriovConfig{{
 			PFSelector: plexusv1alpha1.PFSelector{PFNames: []string{"plxnope0"}}, NumVfs: 2, ResourceName: "e2enet"}}})
 
@@ -230,15 +190,10 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 		}).WithContext(ctx).Should(Succeed())
 	}, SpecTimeout(4*time.Minute))
 	It("allocates 8 2Mi hugepages on NUMA node 0, reports them and gives them back", func(ctx SpecContext) {
-		if !agentMountsHostSys(ctx) {
-			// NOTE: the deployed agent's /sys is the container's read-only sysfs, so it cannot
-			// write hugepages. Until the agent DaemonSet mounts the host's /sys (--sys-root), this
-			// spec runs the same reconciler in-process, with the deployed agents removed so that
-			// only one reconciler writes the node's NodeNetworkState.
-			By("the agent DaemonSet has no --sys-root: running the hardware reconciler in-process")
-			runInProcess(ctx)
-		}
-		GinkgoWriter.Printf("hardware reconciler deployed: %t; original 2Mi pages on NUMA 0: %d\n", agentInstalled, original)
+		// The container's own /sys is read-only: the deployed agent writes hugepages through the
+		// host's /sys, mounted for --sys-root.
+		Expect(agentMountsHostSys(ctx)).To(BeTrue(), "the agent DaemonSet mounts the host's /sys")
+		GinkgoWriter.Printf("original 2Mi pages on NUMA 0: %d\n", original)
 		p := policy(ctx, "e2e-hugepages", plexusv1alpha1.NodeNetworkPolicySpec{Hugepages: []plexusv1alpha1.HugepagesConfig{{
 			PageSize: plexusv1alpha1.HugepageSize2Mi, Count: 8, NUMANode: ptr.To[int32](0)}}})
 

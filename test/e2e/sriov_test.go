@@ -38,7 +38,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	podresourcesv1 "k8s.io/kubelet/pkg/apis/podresources/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -225,18 +224,9 @@ var _ = Describe("SR-IOV planes", Ordered, Label("hardware", "sriov"), func() {
 
 		By("deploying Plexus with make deploy and the agent with a PlexusConfig")
 		makeDeploy(ctx)
-		cfg := &plexusv1alpha1.PlexusConfig{
-			ObjectMeta: metav1.ObjectMeta{Name: plexusv1alpha1.PlexusConfigName},
-			Spec: plexusv1alpha1.PlexusConfigSpec{
-				Agent:     plexusv1alpha1.AgentSpec{ImagePullPolicy: string(corev1.PullNever)},
-				HostPaths: plexusv1alpha1.HostPathsSpec{HostRoot: cluster.Dir},
-				Rollout:   plexusv1alpha1.RolloutSpec{MaxUnavailable: ptr.To(intstr.FromInt32(1))},
-			},
-		}
 		// The agents read node annotations when they start. Every spec deletes its PlexusConfig
 		// when it ends, so they start now, with the override (the PF in NodeNetworkState shows it).
-		// Retried while the CRD and the operator's webhooks come up after make deploy.
-		Eventually(func() error { return client.IgnoreAlreadyExists(cluster.Client.Create(ctx, cfg)) }).WithContext(ctx).Should(Succeed())
+		createLocalPlexusConfig(ctx)
 		DeferCleanup(uninstallAgent, NodeTimeout(5*time.Minute))
 		waitPlexusConfigReady(ctx)
 
