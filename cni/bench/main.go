@@ -17,7 +17,6 @@ limitations under the License.
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/pem"
@@ -29,7 +28,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -39,6 +37,8 @@ import (
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/containernetworking/plugins/pkg/testutils"
 	"github.com/vishvananda/netlink"
+
+	"github.com/plexus-net/plexus/internal/benchutil"
 )
 
 var (
@@ -61,7 +61,7 @@ func main() {
 
 type env struct {
 	// inProc collects plexus-cni's in-process overhead (timing total − delegates) per command.
-	inProc  samples
+	inProc  benchutil.Samples
 	work    string
 	plexus  string
 	plugins string
@@ -111,7 +111,7 @@ func run() error {
 	fmt.Println("ovh = plexus-cni wall (exec to exit) - sum of its delegate calls (from its timing log); inproc = the part of")
 	fmt.Println("ovh plexus-cni measures itself (no exec, runtime start-up, exit); direct = the same delegates run through")
 	fmt.Println("libcni by this program in the same iteration; ovh/extra = (ovh p50 - ovh p50 at the smallest size) / extra")
-	fmt.Println("attachments. Load average now:", loadavg())
+	fmt.Println("attachments. Load average now:", benchutil.LoadAvg())
 	fmt.Printf("process start-up of plexus-cni (VERSION), p50 %s", e.startup())
 	var inNS string
 	_ = e.hostNS.Do(func(ns.NetNS) error { inNS = e.startup(); return nil })
@@ -137,18 +137,18 @@ func run() error {
 			}
 			perExtra := "-"
 			if n == counts[0] {
-				base = r.ovhAdd.p(50)
+				base = r.ovhAdd.P(50)
 			} else {
-				perExtra = fmtD((r.ovhAdd.p(50) - base) / time.Duration(n-counts[0]))
+				perExtra = benchutil.MS((r.ovhAdd.P(50) - base) / time.Duration(n-counts[0]))
 			}
 			fmt.Printf("%4d %5d | %9s %9s %9s | %9s %9s %9s | %9s | %7.1f | %9s %9s | %9s %9s\n", n, r.iters,
-				fmtD(r.add.p(50)), fmtD(r.add.p(99)), fmtD(r.direct.p(50)), fmtD(r.ovhAdd.p(50)), fmtD(r.ovhAdd.p(99)), perExtra,
-				fmtD(r.inProcAdd.p(50)), r.apiPerAdd, fmtD(r.del.p(50)), fmtD(r.directDel.p(50)), fmtD(r.ovhDel.p(50)), fmtD(r.ovhDel.p(99)))
+				benchutil.MS(r.add.P(50)), benchutil.MS(r.add.P(99)), benchutil.MS(r.direct.P(50)), benchutil.MS(r.ovhAdd.P(50)), benchutil.MS(r.ovhAdd.P(99)), perExtra,
+				benchutil.MS(r.inProcAdd.P(50)), r.apiPerAdd, benchutil.MS(r.del.P(50)), benchutil.MS(r.directDel.P(50)), benchutil.MS(r.ovhDel.P(50)), benchutil.MS(r.ovhDel.P(99)))
 			if *verbose {
 				fmt.Printf("      last ADD: %s\n", r.lastTiming)
 			}
 		}
-		fmt.Println("load average:", loadavg())
+		fmt.Println("load average:", benchutil.LoadAvg())
 		fmt.Println()
 	}
 	return nil
@@ -163,16 +163,6 @@ func iterations(n int) int {
 		it = 8
 	}
 	return int(float64(it) * *iterScale)
-}
-
-func fmtD(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func fsType(path string) string {
@@ -249,7 +239,7 @@ func gocmd(dir string, args ...string) ([]byte, error) {
 
 // startup is the p50 wall time of "plexus-cni" answering VERSION.
 func (e *env) startup() string {
-	var s samples
+	var s benchutil.Samples
 	for range 50 {
 		cmd := exec.Command(e.plexus)
 		cmd.Env = []string{"CNI_COMMAND=VERSION"}
@@ -260,36 +250,21 @@ func (e *env) startup() string {
 		}
 		s = append(s, time.Since(start))
 	}
-	return fmtD(s.p(50))
-}
-
-type samples []time.Duration
-
-func (s samples) p(q int) time.Duration {
-	if len(s) == 0 {
-		return 0
-	}
-	c := append(samples(nil), s...)
-	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
-	idx := (len(c)*q + 99) / 100
-	if idx > 0 {
-		idx--
-	}
-	return c[idx]
+	return benchutil.MS(s.P(50))
 }
 
 type result struct {
 	iters int
 	// add is the plexus ADD wall; direct the same delegates through libcni.
-	add, direct samples
+	add, direct benchutil.Samples
 	// ovhAdd/ovhDel are plexus wall − Σ delegate wall (from plexus' timing log).
-	ovhAdd, ovhDel samples
+	ovhAdd, ovhDel benchutil.Samples
 	// inProcAdd is the ADD overhead plexus-cni measures itself (no exec/start-up/exit).
-	inProcAdd samples
+	inProcAdd benchutil.Samples
 	// lastTiming is plexus-cni's timing line of the last ADD.
 	lastTiming string
 	// del/directDel are the DEL walls.
-	del, directDel samples
+	del, directDel benchutil.Samples
 	apiPerAdd      float64
 }
 
@@ -364,8 +339,8 @@ func (e *env) measure(scenario string, n, iters int) (*result, error) {
 				}
 				addInProc = e.inProc[len(e.inProc)-1]
 				if b, err := os.ReadFile(logFile); err == nil {
-					if _, t, ok := strings.Cut(string(b), "Timing: "); ok {
-						r.lastTiming = strings.TrimSpace(t)
+					if t, err := benchutil.LastTiming(string(b)); err == nil {
+						r.lastTiming = t.Line
 					}
 				}
 				if pDel, pDelDelegates, err = e.plexusCmd("DEL", pid, stdin, logFile); err != nil {
@@ -400,67 +375,26 @@ func k8sArgs(id string) string {
 // plexusCmd execs plexus-cni like a runtime does, from the host netns, and returns
 // its wall time and the delegates' share of it (from plexus-cni's timing log line).
 func (e *env) plexusCmd(command, id string, stdin []byte, logFile string) (time.Duration, time.Duration, error) {
-	var wall time.Duration
-	var runErr error
 	if err := os.Truncate(logFile, 0); err != nil && !os.IsNotExist(err) {
 		return 0, 0, err
 	}
-	err := e.hostNS.Do(func(ns.NetNS) error {
-		cmd := exec.Command(e.plexus)
-		cmd.Env = []string{"CNI_COMMAND=" + command, "CNI_CONTAINERID=" + id, "CNI_NETNS=" + e.podNS.Path(), "CNI_IFNAME=eth0",
-			"CNI_ARGS=" + k8sArgs(id), "CNI_PATH=" + e.plugins, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-		cmd.Stdin = bytes.NewReader(stdin)
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		start := time.Now()
-		runErr = cmd.Run()
-		wall = time.Since(start)
-		if runErr != nil {
-			runErr = fmt.Errorf("plexus-cni %s: %w: %s%s", command, runErr, out.String(), errOut.String())
-		}
-		return nil
-	})
+	wall, err := benchutil.Exec(e.hostNS, benchutil.CNICall{Binary: e.plexus, Command: command, ContainerID: id,
+		Netns: e.podNS.Path(), Args: k8sArgs(id), Path: e.plugins, Stdin: stdin})
 	if err != nil {
 		return 0, 0, err
 	}
-	if runErr != nil {
-		return 0, 0, runErr
-	}
-	total, delegates, err := timingLine(logFile)
-	e.inProc = append(e.inProc, total-delegates)
-	return wall, delegates, err
-}
-
-// timingLine reads "total=" and "delegates=" from the last timing line of the log.
-func timingLine(logFile string) (total, delegates time.Duration, err error) {
-	b, err := os.ReadFile(logFile)
+	log, err := os.ReadFile(logFile)
 	if err != nil {
 		return 0, 0, fmt.Errorf("failed to read the plexus-cni log: %w", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		_, rest, ok := strings.Cut(lines[i], "Timing: ")
-		if !ok {
-			continue
-		}
-		for _, f := range strings.Fields(rest) {
-			if v, ok := strings.CutPrefix(f, "total="); ok {
-				if total, err = time.ParseDuration(v); err != nil {
-					return 0, 0, err
-				}
-			}
-			if v, ok := strings.CutPrefix(f, "delegates="); ok {
-				if delegates, err = time.ParseDuration(v); err != nil {
-					return 0, 0, err
-				}
-			}
-		}
-		return total, delegates, nil
+	t, err := benchutil.LastTiming(string(log))
+	if err != nil {
+		return 0, 0, err
 	}
-	return 0, 0, fmt.Errorf("no timing line in the plexus-cni log:\n%s", b)
+	e.inProc = append(e.inProc, t.Total-t.Delegates)
+	return wall, t.Delegates, nil
 }
 
-// directCmds runs the same delegates through libcni (ADD in order, DEL in reverse).
 func (e *env) directCmds(c *libcni.CNIConfig, id string, cluster, mv *libcni.NetworkConfigList, n int) (add, del time.Duration, err error) {
 	args := [][2]string{}
 	for _, kv := range strings.Split(k8sArgs(id), ";") {

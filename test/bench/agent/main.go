@@ -41,7 +41,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +58,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/plexus-net/plexus/internal/agent"
+	"github.com/plexus-net/plexus/internal/benchutil"
 )
 
 var (
@@ -153,8 +153,8 @@ func run() error {
 			if err != nil {
 				return fmt.Errorf("%s %d: %w", mode, n, err)
 			}
-			fmt.Printf("%-7s %4d | %9s %9s | %9s %9s | %9s | %4.1f\n", mode, n, ms(r.add.p(50)), ms(r.add.p(99)),
-				ms(r.ovh.p(50)), ms(r.ovh.p(99)), ms(r.direct.p(50)), r.api)
+			fmt.Printf("%-7s %4d | %9s %9s | %9s %9s | %9s | %4.1f\n", mode, n, benchutil.MS(r.add.P(50)), benchutil.MS(r.add.P(99)),
+				benchutil.MS(r.ovh.P(50)), benchutil.MS(r.ovh.P(99)), benchutil.MS(r.direct.P(50)), r.api)
 			if *verbose {
 				fmt.Printf("        last ADD: %s\n", r.lastTiming)
 			}
@@ -167,7 +167,7 @@ func run() error {
 	}
 	adds := *burst * *rounds * 2 // an ADD and a DEL per pod per round
 	fmt.Printf("agent CPU during the burst rounds: %s for %d plexus-cni invocations (%.2fms each)\n",
-		ms(procCPU(b.agentCmd.Process.Pid)-cpu0), adds, float64(procCPU(b.agentCmd.Process.Pid)-cpu0)/1e6/float64(adds))
+		benchutil.MS(procCPU(b.agentCmd.Process.Pid)-cpu0), adds, float64(procCPU(b.agentCmd.Process.Pid)-cpu0)/1e6/float64(adds))
 	rss, hwm := procStatus(b.agentCmd.Process.Pid, "VmRSS"), procStatus(b.agentCmd.Process.Pid, "VmHWM")
 	fmt.Printf("\nagent memory: RSS %s, peak RSS %s (%d pods on its node, %d elsewhere, 1 NAD)\n", rss, hwm, *burst+len(strings.Split(*sizes, ",")), *noise)
 	if *keepAgent {
@@ -418,33 +418,13 @@ func (b *bench) conf(mode string) ([]byte, string, error) {
 	return out, logFile, err
 }
 
-type samples []time.Duration
-
-func (s samples) p(q int) time.Duration {
-	if len(s) == 0 {
-		return 0
-	}
-	c := append(samples(nil), s...)
-	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
-	idx := (len(c)*q + 99) / 100
-	if idx > 0 {
-		idx--
-	}
-	return c[idx]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
-
 type result struct {
-	add, ovh, direct samples
+	add, ovh, direct benchutil.Samples
 	api              float64
 	lastTiming       string
 }
 
-var (
-	delegatesRe = regexp.MustCompile(`Timing: total=\S+ delegates=(\S+)`)
-	apiRe       = regexp.MustCompile(`Resolved \d+ attachments \((\d+) API requests\)`)
-)
+var apiRe = regexp.MustCompile(`Resolved \d+ attachments \((\d+) API requests\)`)
 
 func k8sArgs(pod, id string) string {
 	return "IgnoreUnknown=true;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=" + pod + ";K8S_POD_INFRA_CONTAINER_ID=" + id
@@ -455,28 +435,10 @@ func (b *bench) exec(command, pod, id string, netns ns.NetNS, stdin []byte, logF
 	if err := os.Truncate(logFile, 0); err != nil && !os.IsNotExist(err) {
 		return 0, "", err
 	}
-	var wall time.Duration
-	var runErr error
-	err := b.hostNS.Do(func(ns.NetNS) error {
-		cmd := exec.Command(b.plexus)
-		cmd.Env = []string{"CNI_COMMAND=" + command, "CNI_CONTAINERID=" + id, "CNI_NETNS=" + netns.Path(), "CNI_IFNAME=eth0",
-			"CNI_ARGS=" + k8sArgs(pod, id), "CNI_PATH=" + b.plugins, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-		cmd.Stdin = bytes.NewReader(stdin)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		start := time.Now()
-		runErr = cmd.Run()
-		wall = time.Since(start)
-		if runErr != nil {
-			runErr = fmt.Errorf("plexus-cni %s %s: %w: %s", command, pod, runErr, out.String())
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, "", err
-	}
+	wall, err := benchutil.Exec(b.hostNS, benchutil.CNICall{Binary: b.plexus, Command: command, ContainerID: id,
+		Netns: netns.Path(), Args: k8sArgs(pod, id), Path: b.plugins, Stdin: stdin})
 	log, _ := os.ReadFile(logFile)
-	return wall, string(log), runErr
+	return wall, string(log), err
 }
 
 func (b *bench) measure(mode string, n int) (*result, error) {
@@ -512,17 +474,12 @@ func (b *bench) measure(mode string, n int) (*result, error) {
 		if i == 0 {
 			continue // warm-up
 		}
-		m := delegatesRe.FindStringSubmatch(log)
-		if m == nil {
-			return nil, fmt.Errorf("no timing line in the plexus-cni log:\n%s", log)
-		}
-		del, err := time.ParseDuration(m[1])
+		t, err := benchutil.LastTiming(log)
 		if err != nil {
 			return nil, err
 		}
-		if _, t, ok := strings.Cut(log, "Timing: "); ok {
-			r.lastTiming = strings.TrimSpace(strings.SplitN(t, "\n", 2)[0])
-		}
+		del := t.Delegates
+		r.lastTiming = t.Line
 		if a := apiRe.FindStringSubmatch(log); a != nil {
 			v, _ := strconv.Atoi(a[1])
 			apiTotal += v
@@ -603,7 +560,7 @@ func (b *bench) burstBench() error {
 	fmt.Println("agent: plexus-cni through the agent; local: plexus-cni with the same delegates from files (no agent,")
 	fmt.Println("no API); delegates: the delegates alone through libcni")
 	fmt.Printf("%-9s %5s | %9s %9s %9s | %8s\n", "mode", "round", "total", "pod p50", "pod p99", "failures")
-	var totals = map[string]samples{}
+	var totals = map[string]benchutil.Samples{}
 	for round := range *rounds {
 		modes := []string{"agent", "local", "delegates"}
 		if round%2 == 1 {
@@ -613,7 +570,7 @@ func (b *bench) burstBench() error {
 			var (
 				wg    sync.WaitGroup
 				mu    sync.Mutex
-				per   samples
+				per   benchutil.Samples
 				fails int
 				errs  []string
 			)
@@ -645,7 +602,7 @@ func (b *bench) burstBench() error {
 			wg.Wait()
 			total := time.Since(start)
 			totals[mode] = append(totals[mode], total)
-			fmt.Printf("%-9s %5d | %9s %9s %9s | %8d\n", mode, round, ms(total), ms(per.p(50)), ms(per.p(99)), fails)
+			fmt.Printf("%-9s %5d | %9s %9s %9s | %8d\n", mode, round, benchutil.MS(total), benchutil.MS(per.P(50)), benchutil.MS(per.P(99)), fails)
 			if len(errs) > 0 {
 				fmt.Printf("  first failure: %s\n", errs[0])
 			}
@@ -667,10 +624,10 @@ func (b *bench) burstBench() error {
 			}
 		}
 	}
-	a, l, d := totals["agent"].p(50), totals["local"].p(50), totals["delegates"].p(50)
+	a, l, d := totals["agent"].P(50), totals["local"].P(50), totals["delegates"].P(50)
 	pct := func(x time.Duration) float64 { return 100 * (float64(x) - float64(d)) / float64(d) }
 	fmt.Printf("median total: agent %s (%+.1f%%), plexus-cni without agent %s (%+.1f%%), delegates alone %s\n",
-		ms(a), pct(a), ms(l), pct(l), ms(d))
+		benchutil.MS(a), pct(a), benchutil.MS(l), pct(l), benchutil.MS(d))
 	return nil
 }
 

@@ -1,0 +1,131 @@
+/*
+Copyright 2026 The Plexus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package benchutil
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/containernetworking/plugins/pkg/ns"
+)
+
+// Samples are durations of one measurement.
+type Samples []time.Duration
+
+// P returns the q-th percentile (nearest rank); 0 for no samples.
+func (s Samples) P(q int) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	c := append(Samples(nil), s...)
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	idx := (len(c)*q + 99) / 100
+	if idx > 0 {
+		idx--
+	}
+	return c[idx]
+}
+
+// MS formats a duration in milliseconds with two decimals.
+func MS(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+// LoadAvg is the 1, 5 and 15 minute load average ("?" if unreadable).
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// CNICall is one plexus-cni invocation as a runtime makes it.
+type CNICall struct {
+	// Binary is plexus-cni.
+	Binary string
+	// Command is ADD, DEL, CHECK, ...
+	Command string
+	// ContainerID, Netns and Args are CNI_CONTAINERID, CNI_NETNS and CNI_ARGS.
+	ContainerID, Netns, Args string
+	// Path is CNI_PATH.
+	Path string
+	// Stdin is the network configuration.
+	Stdin []byte
+}
+
+// Exec runs the call from inside hostNS (the node's netns), with only the CNI environment a
+// runtime sets, and returns its wall time from exec to exit.
+func Exec(hostNS ns.NetNS, c CNICall) (time.Duration, error) {
+	var wall time.Duration
+	var runErr error
+	err := hostNS.Do(func(ns.NetNS) error {
+		cmd := exec.Command(c.Binary)
+		cmd.Env = []string{"CNI_COMMAND=" + c.Command, "CNI_CONTAINERID=" + c.ContainerID, "CNI_NETNS=" + c.Netns,
+			"CNI_IFNAME=eth0", "CNI_ARGS=" + c.Args, "CNI_PATH=" + c.Path, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+		cmd.Stdin = bytes.NewReader(c.Stdin)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		runErr = cmd.Run()
+		wall = time.Since(start)
+		if runErr != nil {
+			runErr = fmt.Errorf("plexus-cni %s %s: %w: %s", c.Command, c.ContainerID, runErr, out.String())
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return wall, runErr
+}
+
+// Timing is plexus-cni's last "Timing:" log line.
+type Timing struct {
+	// Line is the line after "Timing: ".
+	Line string
+	// Total and Delegates are its total= and delegates= fields.
+	Total, Delegates time.Duration
+}
+
+// LastTiming parses the last timing line of a plexus-cni log.
+func LastTiming(log string) (Timing, error) {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		_, rest, ok := strings.Cut(lines[i], "Timing: ")
+		if !ok {
+			continue
+		}
+		t := Timing{Line: strings.TrimSpace(rest)}
+		for _, f := range strings.Fields(rest) {
+			var err error
+			if v, ok := strings.CutPrefix(f, "total="); ok {
+				t.Total, err = time.ParseDuration(v)
+			} else if v, ok := strings.CutPrefix(f, "delegates="); ok {
+				t.Delegates, err = time.ParseDuration(v)
+			}
+			if err != nil {
+				return Timing{}, fmt.Errorf("bad timing line %q: %w", lines[i], err)
+			}
+		}
+		return t, nil
+	}
+	return Timing{}, fmt.Errorf("no timing line in the plexus-cni log:\n%s", log)
+}
