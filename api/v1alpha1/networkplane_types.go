@@ -161,10 +161,10 @@ type NetworkPlaneSpec struct {
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 
-	// nodeSelector selects the nodes where the plane is available. Pods the AttachmentPolicy
-	// webhook attaches to the plane get a required node affinity for these nodes (ANDed into any
-	// they have), so they are scheduled only where the plane works. Pods that name the plane in
-	// their own annotation, with no policy selecting them, are not changed.
+	// nodeSelector selects the nodes where the plane is available. Pods attached to the plane,
+	// by an AttachmentPolicy or by their own networks annotation, get a required node affinity
+	// for these nodes from the pod webhook at creation (ANDed into any they have), so they are
+	// scheduled only where the plane works.
 	// +optional
 	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
 }

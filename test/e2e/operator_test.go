@@ -154,6 +154,41 @@ var _ = Describe("The operator", Ordered, Label("operator"), func() {
 		}).WithContext(ctx).Should(BeTrue())
 	})
 
+	It("gives a pod whose own annotation names the networks their device requests and plane affinity, with no policy", func(ctx SpecContext) {
+		lastNode := fmt.Sprint(cluster.Nodes)
+		np := plane(ns+"-pinned", ns, plexusv1alpha1.NetworkPlaneSpec{
+			NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"plexus.dev/local-node": lastNode}},
+			Type:         plexusv1alpha1.NetworkPlaneType("bridge"),
+			Bridge:       &plexusv1alpha1.BridgeSettings{Name: "plx-e2e-pin"},
+		})
+		Expect(cluster.Client.Create(ctx, np)).To(Succeed())
+		Eventually(func() error {
+			return cluster.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: np.Name}, &nadv1.NetworkAttachmentDefinition{})
+		}).WithContext(ctx).Should(Succeed())
+		// A hand-written NAD of a device pool, as with Multus and an SR-IOV device plugin.
+		nad := &nadv1.NetworkAttachmentDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pool",
+			Annotations: map[string]string{"k8s.v1.cni.cncf.io/resourceName": "example.com/e2e-pool"}},
+			Spec: nadv1.NetworkAttachmentDefinitionSpec{Config: `{"cniVersion":"1.0.0","type":"host-device","device":"plx-e2e-none"}`}}
+		Expect(cluster.Client.Create(ctx, nad)).To(Succeed())
+
+		pod := testPod(ns, "handwritten", map[string]string{"k8s.v1.cni.cncf.io/networks": "pool,pool," + np.Name})
+		Expect(cluster.Client.Create(ctx, pod)).To(Succeed())
+		got := &corev1.Pod{}
+		Expect(cluster.Client.Get(ctx, client.ObjectKeyFromObject(pod), got)).To(Succeed())
+		Expect(got.Annotations).To(HaveKeyWithValue("k8s.v1.cni.cncf.io/networks", "pool,pool,"+np.Name), "the user's annotation is kept as written")
+		q := got.Spec.Containers[0].Resources.Limits["example.com/e2e-pool"]
+		Expect(q.Value()).To(BeEquivalentTo(2), "one device per attachment of the pool")
+		Expect(got.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms).To(ConsistOf(
+			HaveField("MatchExpressions", ConsistOf(corev1.NodeSelectorRequirement{Key: "plexus.dev/local-node",
+				Operator: corev1.NodeSelectorOpIn, Values: []string{lastNode}}))))
+		// No node offers example.com/e2e-pool: the scheduler says so, which proves the request counts.
+		Eventually(func(g Gomega) {
+			g.Expect(cluster.Client.Get(ctx, client.ObjectKeyFromObject(pod), got)).To(Succeed())
+			g.Expect(got.Status.Conditions).To(ContainElement(SatisfyAll(HaveField("Type", corev1.PodScheduled),
+				HaveField("Status", corev1.ConditionFalse), HaveField("Message", ContainSubstring("example.com/e2e-pool")))))
+		}).WithContext(ctx).Should(Succeed())
+	})
+
 	It("reports a pod whose plane's NAD is broken as failed, with the reason", func(ctx SpecContext) {
 		// A raw plane whose plugin does not exist on the node: the NAD is valid to admission (no
 		// admission check depends on node state) and fails at ADD.

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"sort"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,14 +84,30 @@ func (a *PodAttacher) mutate(ctx context.Context, pod *corev1.Pod) (string, erro
 		namespace = req.Namespace
 	}
 	policies, err := a.matchingPolicies(ctx, namespace, pod.Labels)
-	if err != nil || len(policies) == 0 {
-		return "unchanged", err
-	}
-
-	annPath := field.NewPath("metadata", "annotations").Key(netattach.NetworksAnnotation)
-	user, err := netattach.ParseNetworks(pod.Annotations[netattach.NetworksAnnotation], namespace)
 	if err != nil {
-		return "", invalidPod(pod, field.Invalid(annPath, pod.Annotations[netattach.NetworksAnnotation], err.Error()))
+		return "", err
+	}
+	annPath := field.NewPath("metadata", "annotations").Key(netattach.NetworksAnnotation)
+	user, parseErr := netattach.ParseNetworks(pod.Annotations[netattach.NetworksAnnotation], namespace)
+	if len(policies) == 0 {
+		// A hand-written annotation, no policy: only what its networks need to be schedulable
+		// (device requests, plane node affinity), as the network-resources-injector does for
+		// Multus. A bad annotation is plexus-cni's to report (a pod Event), not a reason to
+		// reject a pod no policy selects.
+		if parseErr != nil || len(user) == 0 {
+			return "unchanged", nil
+		}
+		needs, err := a.networkNeeds(ctx, namespace, user)
+		if err != nil {
+			return "", err
+		}
+		if needs.apply(pod) {
+			return "mutated", nil
+		}
+		return "unchanged", nil
+	}
+	if parseErr != nil {
+		return "", invalidPod(pod, field.Invalid(annPath, pod.Annotations[netattach.NetworksAnnotation], parseErr.Error()))
 	}
 	merged, added, err := mergeNetworks(namespace, user, policies)
 	if err != nil {
@@ -108,14 +125,11 @@ func (a *PodAttacher) mutate(ctx context.Context, pod *corev1.Pod) (string, erro
 		pod.Annotations[netattach.NetworksAnnotation] = value
 		changed = true
 	}
-	planes, err := a.planes(ctx, namespace, merged)
+	needs, err := a.networkNeeds(ctx, namespace, merged)
 	if err != nil {
 		return "", err
 	}
-	if addDeviceResources(pod, sriovResources(planes)) {
-		changed = true
-	}
-	if addNodeAffinity(pod, planes) {
+	if needs.apply(pod) {
 		changed = true
 	}
 	if wantsReadinessGate(policies) && addReadinessGate(pod) {
@@ -150,43 +164,77 @@ func (a *PodAttacher) matchingPolicies(ctx context.Context, namespace string, po
 	return out, nil
 }
 
-// planes returns, for each attachment rendered into the pod's namespace, its NetworkPlane
-// (deduplicated, in attachment order). A plane that does not exist is skipped (the policy status
-// reports it).
-func (a *PodAttacher) planes(ctx context.Context, namespace string, elems []netattach.NetworkSelectionElement) ([]*plexusv1alpha1.NetworkPlane, error) {
-	var out []*plexusv1alpha1.NetworkPlane
-	cache := map[string]*plexusv1alpha1.NetworkPlane{}
-	for _, e := range elems {
-		if e.Namespace != namespace {
-			continue
+// needs is what a pod's networks require of its spec.
+type needs struct {
+	// resources counts device-plugin resources (one per attachment of a network that names one).
+	resources map[corev1.ResourceName]int64
+	// planes are the NetworkPlanes the networks were rendered from (their nodeSelector applies).
+	planes []*plexusv1alpha1.NetworkPlane
+}
+
+func (n needs) apply(pod *corev1.Pod) bool {
+	changed := addDeviceResources(pod, n.resources)
+	if addNodeAffinity(pod, n.planes) {
+		changed = true
+	}
+	return changed
+}
+
+// networkNeeds looks up each attachment's network. A NAD's k8s.v1.cni.cncf.io/resourceName
+// annotation counts one device per attachment (hand-written NADs included, as Multus users know
+// it from the network-resources-injector); a NAD rendered by a plane (its net.plexus.dev/plane
+// label) brings the plane's nodeSelector. A plane whose NAD is not rendered yet counts from its
+// spec. Networks that exist nowhere add nothing (plexus-cni and the policy status report them).
+func (a *PodAttacher) networkNeeds(ctx context.Context, namespace string, elems []netattach.NetworkSelectionElement) (needs, error) {
+	out := needs{resources: map[corev1.ResourceName]int64{}}
+	planes := map[string]*plexusv1alpha1.NetworkPlane{}
+	plane := func(name string) (*plexusv1alpha1.NetworkPlane, error) {
+		if p, seen := planes[name]; seen {
+			return p, nil
 		}
-		plane, seen := cache[e.Name]
-		if !seen {
-			plane = &plexusv1alpha1.NetworkPlane{}
-			if err := a.Client.Get(ctx, types.NamespacedName{Name: e.Name}, plane); err != nil {
-				if !apierrors.IsNotFound(err) {
-					return nil, fmt.Errorf("failed to get NetworkPlane %s: %w", e.Name, err)
-				}
-				plane = nil
+		p := &plexusv1alpha1.NetworkPlane{}
+		if err := a.Client.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return nil, fmt.Errorf("failed to get NetworkPlane %s: %w", name, err)
 			}
-			cache[e.Name] = plane
+			p = nil
 		}
-		if plane != nil {
-			out = append(out, plane)
+		planes[name] = p
+		return p, nil
+	}
+	seenPlane := map[string]bool{}
+	for _, e := range elems {
+		nad := &nadv1.NetworkAttachmentDefinition{}
+		err := a.Client.Get(ctx, types.NamespacedName{Namespace: e.Namespace, Name: e.Name}, nad)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return needs{}, fmt.Errorf("failed to get NetworkAttachmentDefinition %s/%s: %w", e.Namespace, e.Name, err)
+		}
+		var p *plexusv1alpha1.NetworkPlane
+		switch {
+		case err == nil:
+			if r := nad.Annotations[netattach.ResourceNameAnnotation]; r != "" {
+				out.resources[corev1.ResourceName(r)]++
+			}
+			if name := nad.Labels[plexusv1alpha1.PlaneLabel]; name != "" {
+				if p, err = plane(name); err != nil {
+					return needs{}, err
+				}
+			}
+		case e.Namespace == namespace:
+			// Not rendered yet: a plane of that name will render it into this namespace.
+			if p, err = plane(e.Name); err != nil {
+				return needs{}, err
+			}
+			if p != nil && p.Spec.Type == plexusv1alpha1.NetworkPlaneTypeSRIOV && p.Spec.SRIOV != nil {
+				out.resources[corev1.ResourceName(p.Spec.SRIOV.ResourceName)]++
+			}
+		}
+		if p != nil && !seenPlane[p.Name] {
+			seenPlane[p.Name] = true
+			out.planes = append(out.planes, p)
 		}
 	}
 	return out, nil
-}
-
-// sriovResources counts, per device-plugin resource, the attachments on SR-IOV planes.
-func sriovResources(planes []*plexusv1alpha1.NetworkPlane) map[corev1.ResourceName]int64 {
-	out := map[corev1.ResourceName]int64{}
-	for _, plane := range planes {
-		if plane.Spec.Type == plexusv1alpha1.NetworkPlaneTypeSRIOV && plane.Spec.SRIOV != nil {
-			out[corev1.ResourceName(plane.Spec.SRIOV.ResourceName)]++
-		}
-	}
-	return out
 }
 
 // addNodeAffinity restricts the pod to the nodes every one of its planes is available on: each

@@ -20,6 +20,7 @@ import (
 	"context"
 	"testing"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	. "github.com/onsi/gomega"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,6 +39,7 @@ func TestPodAttacherDefault(t *testing.T) {
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = plexusv1alpha1.AddToScheme(scheme)
+	_ = nadv1.AddToScheme(scheme)
 	web := policy("web", plexusv1alpha1.Attachment{Plane: "vf", Interface: "vf0"}, plexusv1alpha1.Attachment{Plane: "vf", Interface: "vf1"})
 	web.Spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
 	web.Spec.ReadinessGate = plexusv1alpha1.ReadinessGateEnabled
@@ -47,6 +49,11 @@ func TestPodAttacherDefault(t *testing.T) {
 	elsewhere.Namespace = "other"
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
 		&web, &elsewhere, &edge,
+		// A hand-written NAD of a device pool (no plane), and the edge plane's rendered NAD.
+		&nadv1.NetworkAttachmentDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "dpdk",
+			Annotations: map[string]string{netattach.ResourceNameAnnotation: "vendor.example/dpdk"}}},
+		&nadv1.NetworkAttachmentDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "edge",
+			Labels: map[string]string{plexusv1alpha1.PlaneLabel: "edge"}}},
 		&plexusv1alpha1.NetworkPlane{ObjectMeta: metav1.ObjectMeta{Name: "edge"},
 			Spec: plexusv1alpha1.NetworkPlaneSpec{Type: plexusv1alpha1.NetworkPlaneTypeBridge,
 				NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"zone": "edge"},
@@ -107,6 +114,31 @@ func TestPodAttacherDefault(t *testing.T) {
 		g.Expect(terms[0].MatchExpressions).To(Equal(append([]corev1.NodeSelectorRequirement{own}, want...)))
 		g.Expect(terms[1].MatchExpressions).To(Equal(want))
 		g.Expect(terms[1].MatchFields).To(HaveLen(1))
+	})
+
+	t.Run("hand-written annotation without a policy", func(t *testing.T) {
+		g := NewWithT(t)
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "h", Labels: map[string]string{"app": "none"},
+			Annotations: map[string]string{netattach.NetworksAnnotation: "dpdk@d0,dpdk@d1,other/edge"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		g.Expect(pod.Annotations[netattach.NetworksAnnotation]).To(Equal("dpdk@d0,dpdk@d1,other/edge"), "the annotation is the user's")
+		q := pod.Spec.Containers[0].Resources.Limits["vendor.example/dpdk"]
+		g.Expect(q.Value()).To(BeEquivalentTo(2), "one device per attachment of the NAD's resourceName")
+		g.Expect(pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms).To(HaveLen(1),
+			"the plane behind other/edge brings its nodeSelector")
+		g.Expect(pod.Spec.ReadinessGates).To(BeEmpty(), "readiness gates come from policies only")
+		before := pod.DeepCopy()
+		g.Expect(a.Default(ctx, pod)).To(Succeed())
+		g.Expect(pod).To(Equal(before), "re-invocation changes nothing")
+
+		for _, ann := range []string{"a/b/c", "nowhere", ""} {
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "h2", Annotations: map[string]string{netattach.NetworksAnnotation: ann}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}
+			before := pod.DeepCopy()
+			g.Expect(a.Default(ctx, pod)).To(Succeed(), "no policy: a bad or unknown network is plexus-cni's to report, never a rejection (%q)", ann)
+			g.Expect(pod).To(Equal(before), ann)
+		}
 	})
 
 	t.Run("non-matching pod", func(t *testing.T) {
