@@ -120,8 +120,12 @@ func execWithStdin(path string, data []byte, env []string) error {
 	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
 		return fmt.Errorf("seek: %w", err)
 	}
-	if err := unix.Dup3(fd, 0, 0); err != nil {
-		return fmt.Errorf("dup3: %w", err)
+	if fd != 0 {
+		if err := unix.Dup3(fd, 0, 0); err != nil {
+			return fmt.Errorf("dup3: %w", err)
+		}
+		// Only fd 0 goes on: the original would be inherited by plexus-cni-direct and its delegates.
+		_ = unix.Close(fd)
 	}
 	return syscall.Exec(path, []string{path}, env)
 }

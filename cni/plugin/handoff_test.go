@@ -52,7 +52,7 @@ func TestHandOffExecsDirectBinary(t *testing.T) {
 	dir := t.TempDir()
 	lean := buildLean(t, dir)
 	rec := filepath.Join(dir, "record")
-	script := "#!/bin/sh\ncat > " + rec + ".stdin\nenv > " + rec + ".env\n" +
+	script := "#!/bin/sh\ncat > " + rec + ".stdin\nenv > " + rec + ".env\nfor f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done > " + rec + ".fds\n" +
 		`echo '{"cniVersion":"1.0.0","interfaces":[{"name":"eth0"}],"ips":[]}'` + "\nexit 0\n"
 	g.Expect(os.WriteFile(filepath.Join(dir, DirectBinary), []byte(script), 0o700)).To(Succeed())
 	cacheDir := filepath.Join(dir, "cache")
@@ -83,6 +83,10 @@ func TestHandOffExecsDirectBinary(t *testing.T) {
 		g.Expect(string(env)).To(ContainSubstring("CNI_COMMAND=ADD"), name)
 		g.Expect(string(env)).To(ContainSubstring("CNI_ARGS=K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p"), name)
 		g.Expect(string(env)).To(MatchRegexp(HandOffEnv+"=.*"+tc.reason), name)
+		fds, err := os.ReadFile(rec + ".fds")
+		g.Expect(err).NotTo(HaveOccurred(), name)
+		g.Expect(strings.Count(string(fds), "memfd:")).To(Equal(1), "%s: only fd 0 carries the replayed stdin:\n%s", name, fds)
+		g.Expect(string(fds)).To(MatchRegexp(`(?m)^0 /memfd:plexus-cni-stdin`), name)
 		_, err = os.Stat(filepath.Join(cacheDir, "delegates", "c1.json"))
 		g.Expect(os.IsNotExist(err)).To(BeTrue(), name+": plexus-cni wrote a cache before handing off")
 	}
