@@ -20,7 +20,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
@@ -63,21 +62,6 @@ func uninstallAgent(ctx SpecContext) {
 		_, err := cluster.Script(ctx, "cluster/node-up.sh", fmt.Sprint(n))
 		Expect(err).NotTo(HaveOccurred())
 	}
-}
-
-// agentMountsHostSys reports whether the rendered agent DaemonSet is given the host's /sys
-// (read-write) through --sys-root; the container's own /sys is read-only.
-func agentMountsHostSys(ctx SpecContext) bool {
-	ds := &appsv1.DaemonSet{}
-	Expect(cluster.Client.Get(ctx, types.NamespacedName{Namespace: agentNamespace, Name: "plexus-agent"}, ds)).To(Succeed())
-	for _, c := range ds.Spec.Template.Spec.Containers {
-		for _, a := range c.Args {
-			if strings.HasPrefix(a, "--sys-root=") && a != "--sys-root=/sys" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
@@ -192,7 +176,7 @@ var _ = Describe("Node hardware", Ordered, Label("hardware"), func() {
 	It("allocates 8 2Mi hugepages on NUMA node 0, reports them and gives them back", func(ctx SpecContext) {
 		// The container's own /sys is read-only: the deployed agent writes hugepages through the
 		// host's /sys, mounted for --sys-root.
-		Expect(agentMountsHostSys(ctx)).To(BeTrue(), "the agent DaemonSet mounts the host's /sys")
+		Expect(agentSysRoot(ctx)).NotTo(Equal("/sys"), "the agent DaemonSet mounts the host's /sys for --sys-root")
 		GinkgoWriter.Printf("original 2Mi pages on NUMA 0: %d\n", original)
 		p := policy(ctx, "e2e-hugepages", plexusv1alpha1.NodeNetworkPolicySpec{Hugepages: []plexusv1alpha1.HugepagesConfig{{
 			PageSize: plexusv1alpha1.HugepageSize2Mi, Count: 8, NUMANode: ptr.To[int32](0)}}})
