@@ -121,22 +121,7 @@ func (r *Reconciler) desiredStatus(s *scope) plexusv1alpha1.NodeNetworkStateStat
 	if s.current != nil {
 		prev = s.current.Status.Conditions
 	}
-	st.Conditions = conditions(s, prev)
-	if ok, msg, relevant := hugepagesSchedulable(s.node, s.res.Hugepages, st.Hugepages); relevant {
-		reason := plexusv1alpha1.AsExpectedReason
-		if !ok {
-			reason = plexusv1alpha1.NodeNetworkStateKubeletRestartRequiredReason
-		}
-		status := metav1.ConditionTrue
-		if !ok {
-			status = metav1.ConditionFalse
-		}
-		if c := meta.FindStatusCondition(prev, plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition); c != nil {
-			st.Conditions = append(st.Conditions, *c) // keeps lastTransitionTime when nothing changes
-		}
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition,
-			Status: status, Reason: reason, Message: shorten(msg)})
-	}
+	st.Conditions = conditions(s, prev, st.Hugepages)
 	return st
 }
 
@@ -357,14 +342,20 @@ func declaresPool(p *plexusv1alpha1.NodeNetworkPolicy, t hugepages.Target) bool 
 	return false
 }
 
-// conditions computes Progressing, Degraded and DisruptionRequired, keeping transition times.
-func conditions(s *scope, prev []metav1.Condition) []metav1.Condition {
-	out := make([]metav1.Condition, 0, 3)
+// conditions computes Progressing, Degraded, DisruptionRequired and (while policies ask for
+// hugepages) HugepagesSchedulable, keeping transition times.
+func conditions(s *scope, prev []metav1.Condition, pools []plexusv1alpha1.HugepagesStatus) []metav1.Condition {
+	hpOK, hpMsg, hpRelevant := hugepagesSchedulable(s.node, s.res.Hugepages, pools)
+	out := make([]metav1.Condition, 0, 4)
 	for _, c := range prev {
 		switch c.Type {
 		case plexusv1alpha1.ProgressingCondition, plexusv1alpha1.DegradedCondition,
 			plexusv1alpha1.NodeNetworkStateDisruptionRequiredCondition:
 			out = append(out, c)
+		case plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition:
+			if hpRelevant {
+				out = append(out, c)
+			}
 		}
 	}
 	set := func(typ string, ok bool, reason, msg string) {
@@ -400,6 +391,13 @@ func conditions(s *scope, prev []metav1.Condition) []metav1.Condition {
 	default:
 		set(plexusv1alpha1.NodeNetworkStateDisruptionRequiredCondition, false, plexusv1alpha1.NodeNetworkStateNoDisruptionReason,
 			"No pod holds a VF that must be reset")
+	}
+	switch {
+	case !hpRelevant:
+	case hpOK:
+		set(plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition, true, plexusv1alpha1.AsExpectedReason, hpMsg)
+	default:
+		set(plexusv1alpha1.NodeNetworkStateHugepagesSchedulableCondition, false, plexusv1alpha1.NodeNetworkStateKubeletRestartRequiredReason, hpMsg)
 	}
 	return out
 }
