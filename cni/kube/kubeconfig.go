@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/plexus-net/plexus/cni/plugin"
 )
 
 // Config is how to reach the API server.
@@ -92,10 +94,10 @@ var ErrNoConfig = errors.New("no kubeconfig and not running in a cluster")
 // empty path means in-cluster configuration from KUBERNETES_SERVICE_HOST/PORT.
 func LoadConfig(path string) (*Config, error) {
 	if path == "" {
-		host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
-		if host == "" || port == "" {
+		if !plugin.InCluster() {
 			return nil, ErrNoConfig
 		}
+		host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
 		ca, err := os.ReadFile(saCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("failed to read in-cluster CA: %w", err)

@@ -41,7 +41,14 @@ func (c *NetConf) ResolveOptions() resolve.Options {
 // APIConfigured reports whether direct mode can reach an API server: a kubeconfig is
 // configured, or the in-cluster service environment is present.
 func (c *NetConf) APIConfigured() bool {
-	return c.Kubeconfig != "" || (os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != "")
+	return c.Kubeconfig != "" || InCluster()
+}
+
+// InCluster reports whether the in-cluster service environment (KUBERNETES_SERVICE_HOST and
+// _PORT) is present; cni/kube's LoadConfig uses it for an empty kubeconfig path, so plexus-cni
+// and plexus-cni-direct agree on when direct mode has an API server.
+func InCluster() bool {
+	return os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != ""
 }
 
 // productionResolver prefers the node agent when agentSocket is configured: one local
