@@ -242,18 +242,11 @@ func (a *PodAttacher) networkNeeds(ctx context.Context, namespace string, elems 
 // already has (or into a new single term). Requirements already present are not added again, so
 // a re-invocation changes nothing.
 func addNodeAffinity(pod *corev1.Pod, planes []*plexusv1alpha1.NetworkPlane) bool {
+	// Requirements two planes share are added once: each is checked against the term as it grows.
 	var reqs []corev1.NodeSelectorRequirement
-	seen := map[string]bool{}
 	for _, plane := range planes {
-		if plane.Spec.NodeSelector == nil {
-			continue
-		}
-		for _, r := range nodeRequirements(plane.Spec.NodeSelector) {
-			key := fmt.Sprint(r.Key, r.Operator, r.Values)
-			if !seen[key] {
-				seen[key] = true
-				reqs = append(reqs, r)
-			}
+		if plane.Spec.NodeSelector != nil {
+			reqs = append(reqs, nodeRequirements(plane.Spec.NodeSelector)...)
 		}
 	}
 	if len(reqs) == 0 {

@@ -159,3 +159,20 @@ func TestPodAttacherDefault(t *testing.T) {
 		g.Expect(err.Error()).To(ContainSubstring(netattach.NetworksAnnotation))
 	})
 }
+
+func TestAddNodeAffinityAddsSharedRequirementsOnce(t *testing.T) {
+	g := NewWithT(t)
+	sel := func(labels map[string]string) *plexusv1alpha1.NetworkPlane {
+		return &plexusv1alpha1.NetworkPlane{Spec: plexusv1alpha1.NetworkPlaneSpec{NodeSelector: &metav1.LabelSelector{MatchLabels: labels}}}
+	}
+	pod := &corev1.Pod{}
+	g.Expect(addNodeAffinity(pod, []*plexusv1alpha1.NetworkPlane{
+		sel(map[string]string{"zone": "a"}), sel(map[string]string{"zone": "a", "rack": "r1"}), {},
+	})).To(BeTrue())
+	g.Expect(pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms).To(Equal([]corev1.NodeSelectorTerm{{
+		MatchExpressions: []corev1.NodeSelectorRequirement{
+			{Key: "zone", Operator: corev1.NodeSelectorOpIn, Values: []string{"a"}},
+			{Key: "rack", Operator: corev1.NodeSelectorOpIn, Values: []string{"r1"}},
+		}}}))
+	g.Expect(addNodeAffinity(pod, []*plexusv1alpha1.NetworkPlane{sel(map[string]string{"zone": "a"})})).To(BeFalse())
+}
