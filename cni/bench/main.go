@@ -406,29 +406,11 @@ func (e *env) directCmds(c *libcni.CNIConfig, id string, cluster, mv *libcni.Net
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	err = e.hostNS.Do(func(ns.NetNS) error {
-		start := time.Now()
-		if _, err := c.AddNetworkList(ctx, cluster, rt("eth0")); err != nil {
-			return fmt.Errorf("direct ADD cluster: %w", err)
-		}
-		for i := 1; i < n; i++ {
-			if _, err := c.AddNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
-				return fmt.Errorf("direct ADD net%d: %w", i, err)
-			}
-		}
-		add = time.Since(start)
-		start = time.Now()
-		for i := n - 1; i >= 1; i-- {
-			if err := c.DelNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
-				return fmt.Errorf("direct DEL net%d: %w", i, err)
-			}
-		}
-		if err := c.DelNetworkList(ctx, cluster, rt("eth0")); err != nil {
-			return fmt.Errorf("direct DEL cluster: %w", err)
-		}
-		del = time.Since(start)
-		return nil
-	})
+	d := benchutil.Direct{CNI: c, HostNS: e.hostNS, Cluster: cluster, Secondary: mv}
+	if add, err = d.Add(ctx, rt, n); err != nil {
+		return 0, 0, err
+	}
+	del, err = d.Del(ctx, rt, n)
 	return add, del, err
 }
 

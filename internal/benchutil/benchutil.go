@@ -18,6 +18,7 @@ package benchutil
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/plugins/pkg/ns"
 )
 
@@ -128,4 +130,50 @@ func LastTiming(log string) (Timing, error) {
 		return t, nil
 	}
 	return Timing{}, fmt.Errorf("no timing line in the plexus-cni log:\n%s", log)
+}
+
+// Direct is the baseline plexus-cni is compared with: the same delegates of one pod called
+// straight through libcni from HostNS, Cluster as eth0 and Secondary as net1, net2, ...
+type Direct struct {
+	CNI                *libcni.CNIConfig
+	HostNS             ns.NetNS
+	Cluster, Secondary *libcni.NetworkConfigList
+}
+
+// Add attaches the cluster network and n-1 secondaries in order and returns the wall time.
+func (d Direct) Add(ctx context.Context, rt func(ifName string) *libcni.RuntimeConf, n int) (time.Duration, error) {
+	var wall time.Duration
+	err := d.HostNS.Do(func(ns.NetNS) error {
+		start := time.Now()
+		if _, err := d.CNI.AddNetworkList(ctx, d.Cluster, rt("eth0")); err != nil {
+			return fmt.Errorf("direct ADD cluster: %w", err)
+		}
+		for i := 1; i < n; i++ {
+			if _, err := d.CNI.AddNetworkList(ctx, d.Secondary, rt(fmt.Sprintf("net%d", i))); err != nil {
+				return fmt.Errorf("direct ADD net%d: %w", i, err)
+			}
+		}
+		wall = time.Since(start)
+		return nil
+	})
+	return wall, err
+}
+
+// Del detaches what Add attached, in reverse, and returns the wall time.
+func (d Direct) Del(ctx context.Context, rt func(ifName string) *libcni.RuntimeConf, n int) (time.Duration, error) {
+	var wall time.Duration
+	err := d.HostNS.Do(func(ns.NetNS) error {
+		start := time.Now()
+		for i := n - 1; i >= 1; i-- {
+			if err := d.CNI.DelNetworkList(ctx, d.Secondary, rt(fmt.Sprintf("net%d", i))); err != nil {
+				return fmt.Errorf("direct DEL net%d: %w", i, err)
+			}
+		}
+		if err := d.CNI.DelNetworkList(ctx, d.Cluster, rt("eth0")); err != nil {
+			return fmt.Errorf("direct DEL cluster: %w", err)
+		}
+		wall = time.Since(start)
+		return nil
+	})
+	return wall, err
 }

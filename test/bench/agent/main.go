@@ -504,26 +504,12 @@ func (b *bench) directAddDel(c *libcni.CNIConfig, id string, netns ns.NetNS, clu
 	rt := func(ifName string) *libcni.RuntimeConf {
 		return &libcni.RuntimeConf{ContainerID: id, NetNS: netns.Path(), IfName: ifName}
 	}
-	ctx := context.Background()
-	var add time.Duration
-	err := b.hostNS.Do(func(ns.NetNS) error {
-		start := time.Now()
-		if _, err := c.AddNetworkList(ctx, cluster, rt("eth0")); err != nil {
-			return fmt.Errorf("direct ADD cluster: %w", err)
-		}
-		for i := 1; i < n; i++ {
-			if _, err := c.AddNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
-				return fmt.Errorf("direct ADD net%d: %w", i, err)
-			}
-		}
-		add = time.Since(start)
-		for i := n - 1; i >= 1; i-- {
-			if err := c.DelNetworkList(ctx, mv, rt(fmt.Sprintf("net%d", i))); err != nil {
-				return err
-			}
-		}
-		return c.DelNetworkList(ctx, cluster, rt("eth0"))
-	})
+	d := benchutil.Direct{CNI: c, HostNS: b.hostNS, Cluster: cluster, Secondary: mv}
+	add, err := d.Add(context.Background(), rt, n)
+	if err != nil {
+		return 0, err
+	}
+	_, err = d.Del(context.Background(), rt, n)
 	return add, err
 }
 
@@ -632,18 +618,10 @@ func (b *bench) burstBench() error {
 }
 
 func (b *bench) directAdd(c *libcni.CNIConfig, id string, netns ns.NetNS, cluster, mv *libcni.NetworkConfigList) (time.Duration, error) {
-	var d time.Duration
-	err := b.hostNS.Do(func(ns.NetNS) error {
-		ctx := context.Background()
-		start := time.Now()
-		if _, err := c.AddNetworkList(ctx, cluster, &libcni.RuntimeConf{ContainerID: id, NetNS: netns.Path(), IfName: "eth0"}); err != nil {
-			return err
-		}
-		_, err := c.AddNetworkList(ctx, mv, &libcni.RuntimeConf{ContainerID: id, NetNS: netns.Path(), IfName: "net1"})
-		d = time.Since(start)
-		return err
-	})
-	return d, err
+	rt := func(ifName string) *libcni.RuntimeConf {
+		return &libcni.RuntimeConf{ContainerID: id, NetNS: netns.Path(), IfName: ifName}
+	}
+	return benchutil.Direct{CNI: c, HostNS: b.hostNS, Cluster: cluster, Secondary: mv}.Add(context.Background(), rt, 2)
 }
 
 // procCPU is the user+system CPU time of a process (clock ticks of 10 ms).
