@@ -43,6 +43,7 @@ import (
 
 var (
 	plexusBin  = flag.String("plexus", "", "plexus-cni binary (default: build ./cni into a temp dir)")
+	compareBin = flag.String("compare", "", "a second plexus-cni binary, run in the same iterations (A/B of two builds; its rows are marked B)")
 	pluginDir  = flag.String("plugins", "", "reference plugin dir (default: build them from go.mod's containernetworking/plugins)")
 	sizes      = flag.String("attachments", "1,4,16,64", "attachment counts (cluster network included)")
 	iterScale  = flag.Float64("scale", 1, "multiply the default iteration counts")
@@ -60,8 +61,6 @@ func main() {
 }
 
 type env struct {
-	// inProc collects plexus-cni's in-process overhead (timing total − delegates) per command.
-	inProc  benchutil.Samples
 	work    string
 	plexus  string
 	plugins string
@@ -107,15 +106,25 @@ func run() error {
 	}
 	defer e.api.srv.Close()
 
+	if *compareBin != "" {
+		fmt.Printf("A = %s, B = %s, run alternately in the same iterations\n", e.plexus, *compareBin)
+	}
 	fmt.Printf("plexus-cni %s, delegates from %s, CNI %s, cache dir on %s\n", e.plexus, e.plugins, *cniVersion, fsType(work))
 	fmt.Println("ovh = plexus-cni wall (exec to exit) - sum of its delegate calls (from its timing log); inproc = the part of")
 	fmt.Println("ovh plexus-cni measures itself (no exec, runtime start-up, exit); direct = the same delegates run through")
 	fmt.Println("libcni by this program in the same iteration; ovh/extra = (ovh p50 - ovh p50 at the smallest size) / extra")
 	fmt.Println("attachments. Load average now:", benchutil.LoadAvg())
-	fmt.Printf("process start-up of plexus-cni (VERSION), p50 %s", e.startup())
+	if err := e.floor(); err != nil {
+		return err
+	}
+	fmt.Printf("process start-up of plexus-cni (VERSION), p50 %s", startup(e.plexus))
 	var inNS string
-	_ = e.hostNS.Do(func(ns.NetNS) error { inNS = e.startup(); return nil })
-	fmt.Printf(", from inside the host netns %s\n\n", inNS)
+	_ = e.hostNS.Do(func(ns.NetNS) error { inNS = startup(e.plexus); return nil })
+	fmt.Printf(", from inside the host netns %s", inNS)
+	if *compareBin != "" {
+		fmt.Printf("; B: %s", startup(*compareBin))
+	}
+	fmt.Printf("\n\n")
 	var counts []int
 	for _, s := range strings.Split(*sizes, ",") {
 		var n int
@@ -129,23 +138,29 @@ func run() error {
 		fmt.Printf("%4s %5s | %9s %9s %9s | %9s %9s %9s | %9s | %7s | %9s %9s | %9s %9s\n", "att", "iters",
 			"ADD p50", "ADD p99", "direct50", "ovh p50", "ovh p99", "ovh/extra", "inproc50", "API/ADD",
 			"DEL p50", "dirDEL50", "DELovh50", "DELovh99")
-		var base time.Duration
+		base := map[int]time.Duration{}
 		for _, n := range counts {
-			r, err := e.measure(sc, n, iterations(n))
+			rs, err := e.measure(sc, n, iterations(n))
 			if err != nil {
 				return fmt.Errorf("%s, %d attachments: %w", sc, n, err)
 			}
-			perExtra := "-"
-			if n == counts[0] {
-				base = r.ovhAdd.P(50)
-			} else {
-				perExtra = benchutil.MS((r.ovhAdd.P(50) - base) / time.Duration(n-counts[0]))
-			}
-			fmt.Printf("%4d %5d | %9s %9s %9s | %9s %9s %9s | %9s | %7.1f | %9s %9s | %9s %9s\n", n, r.iters,
-				benchutil.MS(r.add.P(50)), benchutil.MS(r.add.P(99)), benchutil.MS(r.direct.P(50)), benchutil.MS(r.ovhAdd.P(50)), benchutil.MS(r.ovhAdd.P(99)), perExtra,
-				benchutil.MS(r.inProcAdd.P(50)), r.apiPerAdd, benchutil.MS(r.del.P(50)), benchutil.MS(r.directDel.P(50)), benchutil.MS(r.ovhDel.P(50)), benchutil.MS(r.ovhDel.P(99)))
-			if *verbose {
-				fmt.Printf("      last ADD: %s\n", r.lastTiming)
+			for k, r := range rs {
+				label := fmt.Sprint(n)
+				if len(rs) > 1 {
+					label = fmt.Sprintf("%s %d", string(rune('A'+k)), n)
+				}
+				perExtra := "-"
+				if n == counts[0] {
+					base[k] = r.ovhAdd.P(50)
+				} else {
+					perExtra = benchutil.MS((r.ovhAdd.P(50) - base[k]) / time.Duration(n-counts[0]))
+				}
+				fmt.Printf("%4s %5d | %9s %9s %9s | %9s %9s %9s | %9s | %7.1f | %9s %9s | %9s %9s\n", label, r.iters,
+					benchutil.MS(r.add.P(50)), benchutil.MS(r.add.P(99)), benchutil.MS(r.direct.P(50)), benchutil.MS(r.ovhAdd.P(50)), benchutil.MS(r.ovhAdd.P(99)), perExtra,
+					benchutil.MS(r.inProcAdd.P(50)), r.apiPerAdd, benchutil.MS(r.del.P(50)), benchutil.MS(r.directDel.P(50)), benchutil.MS(r.ovhDel.P(50)), benchutil.MS(r.ovhDel.P(99)))
+				if *verbose {
+					fmt.Printf("      last ADD: %s\n", r.lastTiming)
+				}
 			}
 		}
 		fmt.Println("load average:", benchutil.LoadAvg())
@@ -237,11 +252,11 @@ func gocmd(dir string, args ...string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-// startup is the p50 wall time of "plexus-cni" answering VERSION.
-func (e *env) startup() string {
+// startup is the p50 wall time of bin answering VERSION.
+func startup(bin string) string {
 	var s benchutil.Samples
 	for range 50 {
-		cmd := exec.Command(e.plexus)
+		cmd := exec.Command(bin)
 		cmd.Env = []string{"CNI_COMMAND=VERSION"}
 		cmd.Stdin = strings.NewReader(`{"cniVersion":"1.0.0"}`)
 		start := time.Now()
@@ -251,6 +266,55 @@ func (e *env) startup() string {
 		s = append(s, time.Since(start))
 	}
 	return benchutil.MS(s.P(50))
+}
+
+// floor prints what no meta-plugin written in Go avoids on this machine: the exec of a
+// static Go program that does nothing (the Go runtime's start-up and exit), and the atomic
+// cache write the meta-plugin must make before its first delegate (temp file, fsync,
+// rename, in the cache directory's file system).
+func (e *env) floor() error {
+	dir := filepath.Join(e.work, "floor")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n\nimport \"os\"\n\nfunc main() { _, _ = os.Stdout.WriteString(\"{}\\n\") }\n"), 0o600); err != nil {
+		return err
+	}
+	hello := filepath.Join(dir, "hello")
+	if out, err := gocmd(dir, "build", "-ldflags", "-s -w", "-o", hello, src); err != nil {
+		return fmt.Errorf("go build of the floor program: %w\n%s", err, out)
+	}
+	var w benchutil.Samples
+	data := make([]byte, 1500)
+	for i := range 50 {
+		start := time.Now()
+		if err := writeSynced(dir, fmt.Sprintf("c%d", i), data); err != nil {
+			return err
+		}
+		w = append(w, time.Since(start))
+	}
+	fmt.Printf("floor: static Go program doing nothing, exec p50 %s; temp+write+fsync+rename of 1.5 KB p50 %s\n", startup(hello), benchutil.MS(w.P(50)))
+	return nil
+}
+
+func writeSynced(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, "."+name)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, name))
 }
 
 type result struct {
@@ -268,8 +332,9 @@ type result struct {
 	apiPerAdd      float64
 }
 
-// measure runs one scenario with n attachments (cluster network + n-1 macvlans).
-func (e *env) measure(scenario string, n, iters int) (*result, error) {
+// measure runs one scenario with n attachments (cluster network + n-1 macvlans); with
+// -compare it returns a second result for that binary, measured in the same iterations.
+func (e *env) measure(scenario string, n, iters int) ([]*result, error) {
 	dir := filepath.Join(e.work, fmt.Sprintf("%s-%d", scenario, n))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -325,74 +390,99 @@ func (e *env) measure(scenario string, n, iters int) (*result, error) {
 		return nil, err
 	}
 	direct := libcni.NewCNIConfigWithCacheDir([]string{e.plugins}, filepath.Join(dir, "direct-cache"), nil)
-	r := &result{iters: iters}
+	binaries := []string{e.plexus}
+	if *compareBin != "" {
+		binaries = append(binaries, *compareBin)
+	}
+	results := make([]*result, len(binaries))
+	for b := range results {
+		results[b] = &result{iters: iters}
+	}
+	logFile := conf["logFile"].(string)
 	apiBefore := e.api.requests.Load()
 	for i := range iters + 1 { // iteration 0 warms caches and is not counted
-		pid, did := fmt.Sprintf("p%d-%d", n, i), fmt.Sprintf("d%d-%d", n, i)
-		var pAdd, pDel, dAdd, dDel, pAddDelegates, pDelDelegates, addInProc time.Duration
-		plexusFirst := i%2 == 0
-		for round := range 2 {
-			if (round == 0) == plexusFirst {
-				logFile := conf["logFile"].(string)
-				if pAdd, pAddDelegates, err = e.plexusCmd("ADD", pid, stdin, logFile); err != nil {
-					return nil, err
-				}
-				addInProc = e.inProc[len(e.inProc)-1]
-				if b, err := os.ReadFile(logFile); err == nil {
-					if t, err := benchutil.LastTiming(string(b)); err == nil {
-						r.lastTiming = t.Line
-					}
-				}
-				if pDel, pDelDelegates, err = e.plexusCmd("DEL", pid, stdin, logFile); err != nil {
-					return nil, err
-				}
-			} else {
+		// Rounds: each plexus-cni binary and the direct calls, in an order that rotates
+		// every iteration so none always runs first.
+		var dAdd, dDel time.Duration
+		s := make([]sample, len(binaries))
+		rounds := len(binaries) + 1
+		for round := range rounds {
+			k := (round + i) % rounds
+			if k == len(binaries) {
+				did := fmt.Sprintf("d%d-%d", n, i)
 				if dAdd, dDel, err = e.directCmds(direct, did, clusterList, mvList, n); err != nil {
 					return nil, err
 				}
+				continue
 			}
+			pid := fmt.Sprintf("p%d-%d-%d", n, k, i)
+			if s[k], err = e.plexusAddDel(binaries[k], pid, stdin, logFile); err != nil {
+				return nil, err
+			}
+			results[k].lastTiming = s[k].timing
 		}
 		if i == 0 {
 			apiBefore = e.api.requests.Load()
 			continue
 		}
-		r.add = append(r.add, pAdd)
-		r.direct = append(r.direct, dAdd)
-		r.ovhAdd = append(r.ovhAdd, pAdd-pAddDelegates)
-		r.inProcAdd = append(r.inProcAdd, addInProc)
-		r.ovhDel = append(r.ovhDel, pDel-pDelDelegates)
-		r.del = append(r.del, pDel)
-		r.directDel = append(r.directDel, dDel)
+		for k, r := range results {
+			r.add = append(r.add, s[k].add)
+			r.direct = append(r.direct, dAdd)
+			r.ovhAdd = append(r.ovhAdd, s[k].add-s[k].addDelegates)
+			r.inProcAdd = append(r.inProcAdd, s[k].addInProc)
+			r.ovhDel = append(r.ovhDel, s[k].del-s[k].delDelegates)
+			r.del = append(r.del, s[k].del)
+			r.directDel = append(r.directDel, dDel)
+		}
 	}
-	r.apiPerAdd = float64(e.api.requests.Load()-apiBefore) / float64(iters)
-	return r, nil
+	for _, r := range results {
+		r.apiPerAdd = float64(e.api.requests.Load()-apiBefore) / float64(iters*len(binaries))
+	}
+	return results, nil
+}
+
+// sample is one ADD and DEL of one plexus-cni binary.
+type sample struct {
+	add, addDelegates, addInProc time.Duration
+	del, delDelegates            time.Duration
+	timing                       string
+}
+
+func (e *env) plexusAddDel(binary, id string, stdin []byte, logFile string) (sample, error) {
+	var s sample
+	var err error
+	if s.add, s.addDelegates, s.addInProc, s.timing, err = e.plexusCmd(binary, "ADD", id, stdin, logFile); err != nil {
+		return s, err
+	}
+	s.del, s.delDelegates, _, _, err = e.plexusCmd(binary, "DEL", id, stdin, logFile)
+	return s, err
 }
 
 func k8sArgs(id string) string {
 	return "IgnoreUnknown=true;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=pod;K8S_POD_INFRA_CONTAINER_ID=" + id + ";K8S_POD_UID=" + podUID
 }
 
-// plexusCmd execs plexus-cni like a runtime does, from the host netns, and returns
-// its wall time and the delegates' share of it (from plexus-cni's timing log line).
-func (e *env) plexusCmd(command, id string, stdin []byte, logFile string) (time.Duration, time.Duration, error) {
+// plexusCmd execs a plexus-cni binary like a runtime does, from the host netns, and returns
+// its wall time, the delegates' share of it and its in-process overhead (both from its
+// timing log line), and that line.
+func (e *env) plexusCmd(binary, command, id string, stdin []byte, logFile string) (wall, delegates, inProc time.Duration, line string, err error) {
 	if err := os.Truncate(logFile, 0); err != nil && !os.IsNotExist(err) {
-		return 0, 0, err
+		return 0, 0, 0, "", err
 	}
-	wall, err := benchutil.Exec(e.hostNS, benchutil.CNICall{Binary: e.plexus, Command: command, ContainerID: id,
+	wall, err = benchutil.Exec(e.hostNS, benchutil.CNICall{Binary: binary, Command: command, ContainerID: id,
 		Netns: e.podNS.Path(), Args: k8sArgs(id), Path: e.plugins, Stdin: stdin})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, "", err
 	}
 	log, err := os.ReadFile(logFile)
 	if err != nil {
-		return 0, 0, fmt.Errorf("failed to read the plexus-cni log: %w", err)
+		return 0, 0, 0, "", fmt.Errorf("failed to read the plexus-cni log: %w", err)
 	}
 	t, err := benchutil.LastTiming(string(log))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, "", err
 	}
-	e.inProc = append(e.inProc, t.Total-t.Delegates)
-	return wall, t.Delegates, nil
+	return wall, t.Delegates, t.Total - t.Delegates, t.Line, nil
 }
 
 func (e *env) directCmds(c *libcni.CNIConfig, id string, cluster, mv *libcni.NetworkConfigList, n int) (add, del time.Duration, err error) {
