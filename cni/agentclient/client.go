@@ -31,7 +31,14 @@ import (
 )
 
 // ErrAgentUnavailable means the agent did not answer; it also matches api.ErrUnavailable.
-var ErrAgentUnavailable = fmt.Errorf("node agent unavailable: %w", api.ErrUnavailable)
+var ErrAgentUnavailable error = agentUnavailable{}
+
+// agentUnavailable is ErrAgentUnavailable's type: a plain value, not fmt.Errorf, so this
+// package (linked into plexus-cni) runs no fmt at init.
+type agentUnavailable struct{}
+
+func (agentUnavailable) Error() string { return "node agent unavailable: " + api.ErrUnavailable.Error() }
+func (agentUnavailable) Unwrap() error { return api.ErrUnavailable }
 
 // Client timeouts: the agent is local, so a slow connect or answer means "no agent".
 const (

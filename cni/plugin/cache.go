@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 )
 
 // cacheVersion is bumped when cacheEntry changes incompatibly.
@@ -60,10 +59,23 @@ type delegate struct {
 	ClaimsDefaultRoute bool     `json:"claimsDefaultRoute,omitempty"`
 }
 
-var containerIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]*$`)
+// validContainerID reports whether id matches [A-Za-z0-9][A-Za-z0-9_.-]* (libcni's rule),
+// so it can name a file. Written out: a package-level regexp is compiled on every exec.
+func validContainerID(id string) bool {
+	if id == "" || id[0] == '_' || id[0] == '.' || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 func cachePath(cniDir, containerID string) (string, error) {
-	if !containerIDRe.MatchString(containerID) {
+	if !validContainerID(containerID) {
 		return "", fmt.Errorf("container ID %q cannot name a cache file", containerID)
 	}
 	return filepath.Join(cniDir, "delegates", containerID+".json"), nil

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -148,10 +147,38 @@ func (e *SelectionError) Error() string {
 // Is makes errors.Is(err, ErrInvalidSelection) true.
 func (e *SelectionError) Is(target error) bool { return target == ErrInvalidSelection }
 
-var (
-	dns1123Label     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-)
+// isDNS1123Label reports whether s matches [a-z0-9]([-a-z0-9]*[a-z0-9])? with at most 63
+// characters. The DNS-1123 checks are written out rather than package-level regexps: this
+// package is linked into plexus-cni, where compiling regexps at init costs every pod
+// sandbox start-up time.
+func isDNS1123Label(s string) bool { return len(s) <= 63 && dnsLabelShape(s) }
+
+// isDNS1123Subdomain reports whether s is dot-separated label shapes, at most 253
+// characters in all (Kubernetes does not bound the labels of a subdomain to 63).
+func isDNS1123Subdomain(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if !dnsLabelShape(label) {
+			return false
+		}
+	}
+	return true
+}
+
+// dnsLabelShape reports whether s matches [a-z0-9]([-a-z0-9]*[a-z0-9])?.
+func dnsLabelShape(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // knownKeys are the JSON keys this implementation understands. Others must be
 // reverse-domain names (spec §4.1.2.1: non-standard keys contain a '.') and are ignored.
@@ -344,10 +371,10 @@ func validateElement(annotation string, i int, e *NetworkSelectionElement) error
 	if e.Name == "" {
 		return bad("name", "", "network name is required")
 	}
-	if len(e.Name) > 253 || !dns1123Subdomain.MatchString(e.Name) {
+	if !isDNS1123Subdomain(e.Name) {
 		return bad("name", e.Name, "not a valid NetworkAttachmentDefinition name (DNS-1123 subdomain)")
 	}
-	if len(e.Namespace) > 63 || !dns1123Label.MatchString(e.Namespace) {
+	if !isDNS1123Label(e.Namespace) {
 		return bad("namespace", e.Namespace, "not a valid namespace name (DNS-1123 label)")
 	}
 	if e.InterfaceName != "" {

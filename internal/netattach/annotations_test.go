@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -162,5 +163,37 @@ func TestSelectionErrorJSON(t *testing.T) {
 	}
 	if _, err := json.Marshal(se); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The DNS-1123 checks are written out (no regexp at init in plexus-cni); they must accept
+// exactly what Kubernetes' regular expressions accept.
+func TestDNS1123MatchesTheRegexps(t *testing.T) {
+	t.Parallel()
+	label := regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	subdomain := regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	inputs := []string{"", "a", "-", "a-", "-a", "a-b", "a--b", "A", "a.b", "a..b", ".a", "a.", "a.-b", "a-.b",
+		"0", "9z", "a_b", "ä", "a b", "my-net.example.com", strings.Repeat("a", 63), strings.Repeat("a", 64),
+		strings.Repeat("a.", 126) + "a", strings.Repeat("a.", 126) + "ab", strings.Repeat("a", 63) + "." + strings.Repeat("b", 63)}
+	// Every string of up to 3 characters over an alphabet with the interesting classes.
+	alphabet := []string{"a", "z", "0", "-", ".", "A", "_"}
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		inputs = append(inputs, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix+c, n-1)
+		}
+	}
+	gen("", 3)
+	for _, in := range inputs {
+		if got, want := isDNS1123Label(in), label.MatchString(in) && len(in) <= 63; got != want {
+			t.Errorf("isDNS1123Label(%q) = %v, the regexp says %v", in, got, want)
+		}
+		if got, want := isDNS1123Subdomain(in), subdomain.MatchString(in) && len(in) <= 253; got != want {
+			t.Errorf("isDNS1123Subdomain(%q) = %v, the regexp says %v", in, got, want)
+		}
 	}
 }
