@@ -113,7 +113,8 @@ func run() error {
 	fmt.Println("ovh = plexus-cni wall (exec to exit) - sum of its delegate calls (from its timing log); inproc = the part of")
 	fmt.Println("ovh plexus-cni measures itself (no exec, runtime start-up, exit); direct = the same delegates run through")
 	fmt.Println("libcni by this program in the same iteration; ovh/extra = (ovh p50 - ovh p50 at the smallest size) / extra")
-	fmt.Println("attachments. Load average now:", benchutil.LoadAvg())
+	fmt.Println("attachments; dirCPU = CPU time of the direct ADD (delegates and libcni); +CPU = plexus-cni's ADD CPU")
+	fmt.Println("time (itself and its delegates) - dirCPU, per iteration. Load average now:", benchutil.LoadAvg())
 	if err := e.floor(); err != nil {
 		return err
 	}
@@ -135,9 +136,9 @@ func run() error {
 	}
 	for _, sc := range strings.Split(*scenarios, ",") {
 		fmt.Printf("scenario %s\n", sc)
-		fmt.Printf("%4s %5s | %9s %9s %9s | %9s %9s %9s | %9s | %7s | %9s %9s | %9s %9s\n", "att", "iters",
+		fmt.Printf("%4s %5s | %9s %9s %9s | %9s %9s %9s | %9s | %7s | %9s %9s | %9s %9s | %9s %9s\n", "att", "iters",
 			"ADD p50", "ADD p99", "direct50", "ovh p50", "ovh p99", "ovh/extra", "inproc50", "API/ADD",
-			"DEL p50", "dirDEL50", "DELovh50", "DELovh99")
+			"DEL p50", "dirDEL50", "DELovh50", "DELovh99", "dirCPU50", "+CPU p50")
 		base := map[int]time.Duration{}
 		for _, n := range counts {
 			rs, err := e.measure(sc, n, iterations(n))
@@ -155,9 +156,10 @@ func run() error {
 				} else {
 					perExtra = benchutil.MS((r.ovhAdd.P(50) - base[k]) / time.Duration(n-counts[0]))
 				}
-				fmt.Printf("%4s %5d | %9s %9s %9s | %9s %9s %9s | %9s | %7.1f | %9s %9s | %9s %9s\n", label, r.iters,
+				fmt.Printf("%4s %5d | %9s %9s %9s | %9s %9s %9s | %9s | %7.1f | %9s %9s | %9s %9s | %9s %9s\n", label, r.iters,
 					benchutil.MS(r.add.P(50)), benchutil.MS(r.add.P(99)), benchutil.MS(r.direct.P(50)), benchutil.MS(r.ovhAdd.P(50)), benchutil.MS(r.ovhAdd.P(99)), perExtra,
-					benchutil.MS(r.inProcAdd.P(50)), r.apiPerAdd, benchutil.MS(r.del.P(50)), benchutil.MS(r.directDel.P(50)), benchutil.MS(r.ovhDel.P(50)), benchutil.MS(r.ovhDel.P(99)))
+					benchutil.MS(r.inProcAdd.P(50)), r.apiPerAdd, benchutil.MS(r.del.P(50)), benchutil.MS(r.directDel.P(50)), benchutil.MS(r.ovhDel.P(50)), benchutil.MS(r.ovhDel.P(99)),
+					benchutil.MS(r.directCPU.P(50)), benchutil.MS(r.extraCPU.P(50)))
 				if *verbose {
 					fmt.Printf("      last ADD: %s\n", r.lastTiming)
 				}
@@ -321,6 +323,11 @@ type result struct {
 	iters int
 	// add is the plexus ADD wall; direct the same delegates through libcni.
 	add, direct benchutil.Samples
+	// directCPU is the CPU time of a direct ADD (the delegates' processes and libcni's work
+	// in this process); extraCPU is
+	// plexus-cni's ADD CPU time (its own and its delegates') minus directCPU in the same
+	// iteration.
+	directCPU, extraCPU benchutil.Samples
 	// ovhAdd/ovhDel are plexus wall − Σ delegate wall (from plexus' timing log).
 	ovhAdd, ovhDel benchutil.Samples
 	// inProcAdd is the ADD overhead plexus-cni measures itself (no exec/start-up/exit).
@@ -403,14 +410,14 @@ func (e *env) measure(scenario string, n, iters int) ([]*result, error) {
 	for i := range iters + 1 { // iteration 0 warms caches and is not counted
 		// Rounds: each plexus-cni binary and the direct calls, in an order that rotates
 		// every iteration so none always runs first.
-		var dAdd, dDel time.Duration
+		var dAdd, dAddCPU, dDel time.Duration
 		s := make([]sample, len(binaries))
 		rounds := len(binaries) + 1
 		for round := range rounds {
 			k := (round + i) % rounds
 			if k == len(binaries) {
 				did := fmt.Sprintf("d%d-%d", n, i)
-				if dAdd, dDel, err = e.directCmds(direct, did, clusterList, mvList, n); err != nil {
+				if dAdd, dAddCPU, dDel, err = e.directCmds(direct, did, clusterList, mvList, n); err != nil {
 					return nil, err
 				}
 				continue
@@ -427,6 +434,8 @@ func (e *env) measure(scenario string, n, iters int) ([]*result, error) {
 		}
 		for k, r := range results {
 			r.add = append(r.add, s[k].add)
+			r.extraCPU = append(r.extraCPU, s[k].addCPU-dAddCPU)
+			r.directCPU = append(r.directCPU, dAddCPU)
 			r.direct = append(r.direct, dAdd)
 			r.ovhAdd = append(r.ovhAdd, s[k].add-s[k].addDelegates)
 			r.inProcAdd = append(r.inProcAdd, s[k].addInProc)
@@ -443,18 +452,20 @@ func (e *env) measure(scenario string, n, iters int) ([]*result, error) {
 
 // sample is one ADD and DEL of one plexus-cni binary.
 type sample struct {
-	add, addDelegates, addInProc time.Duration
+	add, addCPU, addDelegates, addInProc time.Duration
 	del, delDelegates            time.Duration
 	timing                       string
 }
 
 func (e *env) plexusAddDel(binary, id string, stdin []byte, logFile string) (sample, error) {
 	var s sample
-	var err error
-	if s.add, s.addDelegates, s.addInProc, s.timing, err = e.plexusCmd(binary, "ADD", id, stdin, logFile); err != nil {
+	add, addDelegates, addInProc, timing, err := e.plexusCmd(binary, "ADD", id, stdin, logFile)
+	if err != nil {
 		return s, err
 	}
-	s.del, s.delDelegates, _, _, err = e.plexusCmd(binary, "DEL", id, stdin, logFile)
+	s.add, s.addCPU, s.addDelegates, s.addInProc, s.timing = add.Wall, add.CPU, addDelegates, addInProc, timing
+	del, delDelegates, _, _, err := e.plexusCmd(binary, "DEL", id, stdin, logFile)
+	s.del, s.delDelegates = del.Wall, delDelegates
 	return s, err
 }
 
@@ -465,27 +476,27 @@ func k8sArgs(id string) string {
 // plexusCmd execs a plexus-cni binary like a runtime does, from the host netns, and returns
 // its wall time, the delegates' share of it and its in-process overhead (both from its
 // timing log line), and that line.
-func (e *env) plexusCmd(binary, command, id string, stdin []byte, logFile string) (wall, delegates, inProc time.Duration, line string, err error) {
+func (e *env) plexusCmd(binary, command, id string, stdin []byte, logFile string) (run benchutil.Run, delegates, inProc time.Duration, line string, err error) {
 	if err := os.Truncate(logFile, 0); err != nil && !os.IsNotExist(err) {
-		return 0, 0, 0, "", err
+		return run, 0, 0, "", err
 	}
-	wall, err = benchutil.Exec(e.hostNS, benchutil.CNICall{Binary: binary, Command: command, ContainerID: id,
+	run, err = benchutil.ExecRun(e.hostNS, benchutil.CNICall{Binary: binary, Command: command, ContainerID: id,
 		Netns: e.podNS.Path(), Args: k8sArgs(id), Path: e.plugins, Stdin: stdin})
 	if err != nil {
-		return 0, 0, 0, "", err
+		return run, 0, 0, "", err
 	}
 	log, err := os.ReadFile(logFile)
 	if err != nil {
-		return 0, 0, 0, "", fmt.Errorf("failed to read the plexus-cni log: %w", err)
+		return run, 0, 0, "", fmt.Errorf("failed to read the plexus-cni log: %w", err)
 	}
 	t, err := benchutil.LastTiming(string(log))
 	if err != nil {
-		return 0, 0, 0, "", err
+		return run, 0, 0, "", err
 	}
-	return wall, t.Delegates, t.Total - t.Delegates, t.Line, nil
+	return run, t.Delegates, t.Total - t.Delegates, t.Line, nil
 }
 
-func (e *env) directCmds(c *libcni.CNIConfig, id string, cluster, mv *libcni.NetworkConfigList, n int) (add, del time.Duration, err error) {
+func (e *env) directCmds(c *libcni.CNIConfig, id string, cluster, mv *libcni.NetworkConfigList, n int) (add, addCPU, del time.Duration, err error) {
 	args := [][2]string{}
 	for _, kv := range strings.Split(k8sArgs(id), ";") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -497,11 +508,13 @@ func (e *env) directCmds(c *libcni.CNIConfig, id string, cluster, mv *libcni.Net
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	d := benchutil.Direct{CNI: c, HostNS: e.hostNS, Cluster: cluster, Secondary: mv}
+	cpu0 := benchutil.CPU()
 	if add, err = d.Add(ctx, rt, n); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
+	addCPU = benchutil.CPU() - cpu0
 	del, err = d.Del(ctx, rt, n)
-	return add, del, err
+	return add, addCPU, del, err
 }
 
 const podUID = "6f0e5a4e-0000-4000-8000-000000000001"

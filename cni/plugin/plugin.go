@@ -34,7 +34,8 @@ import (
 
 // Plugin is plexus-cni with its effects injected. The zero value is production.
 type Plugin struct {
-	// Exec runs delegate binaries (nil: libcni's default, os/exec).
+	// Exec runs delegate binaries (nil: fileExec, libcni's exec with memory files for the
+	// plugins' stdio).
 	Exec invoke.Exec
 	// NewResolver builds the resolver and status sink for one invocation (nil: the
 	// node agent if agentSocket answers, else direct mode).
@@ -97,7 +98,11 @@ func (p *Plugin) begin(cmd string, args *skel.CmdArgs) (*invocation, error) {
 	inv := &invocation{args: args, conf: conf, k8s: k, start: time.Now()}
 	inv.ref = api.PodRef{Namespace: k.Namespace, Name: k.Name, UID: k.UID, ContainerID: args.ContainerID, IfName: args.IfName}
 	inv.log = newLogger(conf, p.stderr(), fmt.Sprintf("%s %s %s: ", cmd, shortID(args.ContainerID), inv.ref))
-	inv.cni = libcni.NewCNIConfigWithCacheDir(conf.binDirs(args.Path), conf.CNIDir, p.Exec) // libcni adds results/
+	exe := p.Exec
+	if exe == nil {
+		exe = newFileExec(p.stderr())
+	}
+	inv.cni = libcni.NewCNIConfigWithCacheDir(conf.binDirs(args.Path), conf.CNIDir, exe) // libcni adds results/
 	return inv, nil
 }
 

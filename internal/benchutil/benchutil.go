@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containernetworking/cni/libcni"
@@ -76,6 +77,22 @@ type CNICall struct {
 // Exec runs the call from inside hostNS (the node's netns), with only the CNI environment a
 // runtime sets, and returns its wall time from exec to exit.
 func Exec(hostNS ns.NetNS, c CNICall) (time.Duration, error) {
+	r, err := ExecRun(hostNS, c)
+	return r.Wall, err
+}
+
+// Run is the cost of one process run.
+type Run struct {
+	// Wall is from exec to exit.
+	Wall time.Duration
+	// CPU is the user and system time of the process and of every child it waited for
+	// (for plexus-cni: itself and its delegates).
+	CPU time.Duration
+}
+
+// ExecRun is Exec that also returns the CPU time the call used.
+func ExecRun(hostNS ns.NetNS, c CNICall) (Run, error) {
+	var run Run
 	var wall time.Duration
 	var runErr error
 	err := hostNS.Do(func(ns.NetNS) error {
@@ -88,15 +105,33 @@ func Exec(hostNS ns.NetNS, c CNICall) (time.Duration, error) {
 		start := time.Now()
 		runErr = cmd.Run()
 		wall = time.Since(start)
+		if cmd.ProcessState != nil {
+			run.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
 		if runErr != nil {
 			runErr = fmt.Errorf("plexus-cni %s %s: %w: %s", c.Command, c.ContainerID, runErr, out.String())
 		}
 		return nil
 	})
+	run.Wall = wall
 	if err != nil {
-		return 0, err
+		return run, err
 	}
-	return wall, runErr
+	return run, runErr
+}
+
+// CPU is the user and system time of this process and of every child it has waited for so
+// far; the difference around a sequence of calls is what they cost, this process's share
+// (libcni, fork and exec) included, provided nothing else runs in it meanwhile.
+func CPU() time.Duration {
+	var self, children syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &self); err != nil {
+		return 0
+	}
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children); err != nil {
+		return 0
+	}
+	return time.Duration(self.Utime.Nano() + self.Stime.Nano() + children.Utime.Nano() + children.Stime.Nano())
 }
 
 // Timing is plexus-cni's last "Timing:" log line.
