@@ -109,7 +109,7 @@ func (c *Client) call(ctx context.Context, req *Request) (*Answer, error) {
 	if err := conn.SetDeadline(deadline); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAgentUnavailable, err)
 	}
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
+	if err := json.NewEncoder(conn).Encode(req.wire()); err != nil {
 		return nil, fmt.Errorf("%w: failed to send the request: %w", ErrAgentUnavailable, err)
 	}
 	ans := &Answer{}

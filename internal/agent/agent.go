@@ -213,6 +213,9 @@ func (a *Agent) run(ctx context.Context, restCfg *rest.Config, scheme *runtime.S
 	cancel()
 	wg.Wait()
 	_ = os.Remove(a.cfg.ReadyFile) // not ready any more; the file is in the pod's own emptyDir
+	if err := jr.Close(); err != nil {
+		a.log.Error(err, "Failed to close the journal") // every record was written before its answer
+	}
 	return runErr
 }
 

@@ -14,9 +14,11 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package journal is the agent's durable store of pending pod status reports: one file per pod,
-// written atomically (temp file, fsync, rename, directory fsync) before the meta-plugin is told
-// the report is accepted. Reports for the same pod coalesce (the latest network-status wins,
+// Package journal is the agent's durable store of pending pod status reports: an append-only
+// log (journal.log), one JSON record per line, written before the meta-plugin is told the
+// report is accepted. Reports for the same pod coalesce (the latest network-status wins,
 // events accumulate), so a pod costs one PATCH however many ADDs it saw. Entries survive agent
-// restarts and are replayed by the status writer.
+// restarts and are replayed by the status writer; the log is rewritten atomically (temp file,
+// fsync, rename, directory fsync) when it opens and when it has grown to several times what is
+// pending.
 package journal

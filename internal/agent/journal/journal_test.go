@@ -17,6 +17,8 @@ limitations under the License.
 package journal
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,9 +51,15 @@ func TestReplayAfterRestart(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o700)))
 
-	// "Crash": a new journal on the same directory, plus a torn temp file and a corrupt entry.
-	g.Expect(os.WriteFile(filepath.Join(dir, ".entry-torn"), []byte("{"), 0o600)).To(Succeed())
-	g.Expect(os.WriteFile(filepath.Join(dir, "garbage.json"), []byte("not json"), 0o600)).To(Succeed())
+	// "Crash": a new journal on the same directory, after a torn last line and a temp file
+	// of an interrupted rewrite.
+	f, err := os.OpenFile(filepath.Join(dir, LogName), os.O_WRONLY|os.O_APPEND, 0)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = f.WriteString(`{"put":{"namespace":"ns","name":"torn","hasSta`)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.Close()).To(Succeed())
+	g.Expect(os.WriteFile(filepath.Join(dir, ".journal.log-123"), []byte("{"), 0o600)).To(Succeed())
+	g.Expect(j.Close()).To(Succeed())
 	j2, err := Open(dir)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Eventually(j2.C()).Should(Receive(), "a replayed journal signals the writer")
@@ -64,11 +72,82 @@ func TestReplayAfterRestart(t *testing.T) {
 	g.Expect(pending[0].Events).To(Equal([]api.Event{ev("A")}))
 	g.Expect(pending[1].HasStatus).To(BeFalse())
 	entries, _ := os.ReadDir(dir)
-	g.Expect(entries).To(HaveLen(2), "torn and corrupt files are removed")
-	for _, e := range entries {
-		info, _ := e.Info()
-		g.Expect(info.Mode().Perm()).To(Equal(os.FileMode(0o600)))
+	g.Expect(entries).To(HaveLen(1), "only the log is left")
+	info, _ := entries[0].Info()
+	g.Expect(info.Name()).To(Equal(LogName))
+	g.Expect(info.Mode().Perm()).To(Equal(os.FileMode(0o600)))
+
+	// The reopened journal goes on appending, and a third start sees it all.
+	g.Expect(j2.Append(other, &api.StatusReport{Events: []api.Event{ev("C")}})).To(Succeed())
+	g.Expect(j2.Close()).To(Succeed())
+	j3, err := Open(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(j3.Pending()[1].Events).To(Equal([]api.Event{ev("B"), ev("C")}))
+}
+
+// An agent upgraded from the one-file-per-pod journal takes its entries over.
+func TestLegacyFilesAreTakenOver(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	legacy := &Entry{Namespace: "ns", Name: "old", UID: "u0", HasStatus: true, NetworkStatus: status("net1")}
+	b, err := json.Marshal(legacy)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(os.WriteFile(filepath.Join(dir, legacyFileName("ns/old")), b, 0o600)).To(Succeed())
+	g.Expect(os.WriteFile(filepath.Join(dir, "garbage.json"), []byte("not json"), 0o600)).To(Succeed())
+	g.Expect(os.WriteFile(filepath.Join(dir, ".entry-torn"), []byte("{"), 0o600)).To(Succeed())
+	j, err := Open(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	p := j.Pending()
+	g.Expect(p).To(HaveLen(1))
+	g.Expect(p[0].Key()).To(Equal("ns/old"))
+	g.Expect(p[0].NetworkStatus).To(Equal(status("net1")))
+	entries, _ := os.ReadDir(dir)
+	g.Expect(entries).To(HaveLen(1), "the legacy files are in the log now")
+	g.Expect(j.Close()).To(Succeed())
+	j2, err := Open(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(j2.Pending()).To(HaveLen(1))
+}
+
+// The log is rewritten once it holds many times what is pending, so it stays small however
+// many reports pass through.
+func TestLogIsCompacted(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	j, err := Open(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	var max int64
+	for i := range 5 * minCompactRecords {
+		ref := api.PodRef{Namespace: "ns", Name: fmt.Sprintf("p%d", i%10), UID: "u"}
+		g.Expect(j.Append(ref, &api.StatusReport{UID: "u", NetworkStatus: status("net1"), Events: []api.Event{ev("A")}})).To(Succeed())
+		if i%3 == 0 {
+			e := j.Pending()[0]
+			g.Expect(j.Ack(e, true, len(e.Events))).To(Succeed())
+		}
+		fi, err := os.Stat(filepath.Join(dir, LogName))
+		g.Expect(err).NotTo(HaveOccurred())
+		max = max64(max, fi.Size())
 	}
+	one, err := json.Marshal(record{Put: j.Pending()[0]})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(max).To(BeNumerically("<", int64(2*minCompactRecords*len(one))), "the log never grows past the compaction point")
+	want := j.Pending()
+	g.Expect(j.Close()).To(Succeed())
+	j2, err := Open(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	got := j2.Pending()
+	g.Expect(got).To(HaveLen(len(want)))
+	for i := range want {
+		g.Expect(got[i].Key()).To(Equal(want[i].Key()))
+		g.Expect(got[i].Events).To(Equal(want[i].Events))
+	}
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 func TestCoalescing(t *testing.T) {
@@ -109,8 +188,10 @@ func TestAckKeepsWhatArrivedDuringTheFlush(t *testing.T) {
 
 	g.Expect(j.Ack(p[0], true, 1)).To(Succeed())
 	g.Expect(j.Len()).To(Equal(0))
-	entries, _ := os.ReadDir(dir)
-	g.Expect(entries).To(BeEmpty(), "a fully flushed entry leaves no file")
+	g.Expect(j.Close()).To(Succeed())
+	j2, err := Open(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(j2.Len()).To(Equal(0), "a fully flushed entry is not replayed")
 }
 
 func TestDropIgnoresAnotherUID(t *testing.T) {
