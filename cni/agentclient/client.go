@@ -37,7 +37,9 @@ var ErrAgentUnavailable error = agentUnavailable{}
 // package (linked into plexus-cni) runs no fmt at init.
 type agentUnavailable struct{}
 
-func (agentUnavailable) Error() string { return "node agent unavailable: " + api.ErrUnavailable.Error() }
+func (agentUnavailable) Error() string {
+	return "node agent unavailable: " + api.ErrUnavailable.Error()
+}
 func (agentUnavailable) Unwrap() error { return api.ErrUnavailable }
 
 // Client timeouts: the agent is local, so a slow connect or answer means "no agent".

@@ -453,8 +453,8 @@ func (e *env) measure(scenario string, n, iters int) ([]*result, error) {
 // sample is one ADD and DEL of one plexus-cni binary.
 type sample struct {
 	add, addCPU, addDelegates, addInProc time.Duration
-	del, delDelegates            time.Duration
-	timing                       string
+	del, delDelegates                    time.Duration
+	timing                               string
 }
 
 func (e *env) plexusAddDel(binary, id string, stdin []byte, logFile string) (sample, error) {
