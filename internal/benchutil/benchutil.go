@@ -140,6 +140,8 @@ type Timing struct {
 	Line string
 	// Total and Delegates are its total= and delegates= fields.
 	Total, Delegates time.Duration
+	// Phases are its other duration fields (resolve=, cache=, status=, ...) by name.
+	Phases map[string]time.Duration
 }
 
 // LastTiming parses the last timing line of a plexus-cni log.
@@ -150,13 +152,23 @@ func LastTiming(log string) (Timing, error) {
 		if !ok {
 			continue
 		}
-		t := Timing{Line: strings.TrimSpace(rest)}
+		t := Timing{Line: strings.TrimSpace(rest), Phases: map[string]time.Duration{}}
 		for _, f := range strings.Fields(rest) {
-			var err error
-			if v, ok := strings.CutPrefix(f, "total="); ok {
-				t.Total, err = time.ParseDuration(v)
-			} else if v, ok := strings.CutPrefix(f, "delegates="); ok {
-				t.Delegates, err = time.ParseDuration(v)
+			k, v, ok := strings.Cut(f, "=")
+			if !ok {
+				continue
+			}
+			d, err := time.ParseDuration(v)
+			switch {
+			case k == "total":
+				t.Total = d
+			case k == "delegates":
+				t.Delegates = d
+			case err == nil:
+				t.Phases[k] = d
+				continue
+			default:
+				continue // not a duration (api=2)
 			}
 			if err != nil {
 				return Timing{}, fmt.Errorf("bad timing line %q: %w", lines[i], err)

@@ -40,10 +40,11 @@ func TestPercentiles(t *testing.T) {
 func TestLastTiming(t *testing.T) {
 	g := NewWithT(t)
 	log := "x [verbose] ADD c1 ns/p: Timing: total=10ms delegates=8ms resolve=1ms\n" +
-		"x [verbose] DEL c1 ns/p: Timing: total=5ms delegates=4.5ms cache-load=70µs\n"
+		"x [verbose] DEL c1 ns/p: Timing: total=5ms delegates=4.5ms cache-load=70µs api=2\n"
 	tm, err := LastTiming(log)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(tm.Total).To(Equal(5 * time.Millisecond))
+	g.Expect(tm.Phases).To(Equal(map[string]time.Duration{"cache-load": 70 * time.Microsecond}), "api=2 is not a duration")
 	g.Expect(tm.Delegates).To(Equal(4500 * time.Microsecond))
 	g.Expect(tm.Line).To(HavePrefix("total=5ms"))
 	_, err = LastTiming("no timing here")

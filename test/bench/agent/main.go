@@ -69,6 +69,7 @@ var (
 	rounds    = flag.Int("burst-rounds", 3, "alternating rounds of the concurrent burst")
 	keepAgent = flag.Bool("agent-log", false, "print the agent's log at the end")
 	verbose   = flag.Bool("v", false, "print plexus-cni's timing line of the last ADD per size")
+	compare   = flag.String("compare", "", "a second plexus-cni binary: agent mode is measured with both, alternately (A/B of two builds)")
 )
 
 const nodeName = "bench-node"
@@ -139,7 +140,9 @@ func run() error {
 
 	fmt.Printf("plexus-cni and agent built from %s; real kube-apiserver (envtest); %d pods elsewhere in the cluster\n", b.root, *noise)
 	fmt.Println("ovh = plexus-cni wall - its delegates' wall (its timing log); API = API requests plexus-cni made to resolve")
-	fmt.Printf("%-7s %4s | %9s %9s | %9s %9s | %9s | %4s\n", "mode", "att", "ADD p50", "ADD p99", "ovh p50", "ovh p99", "direct50", "API")
+	fmt.Println("resolve, cache, status: p50 of plexus-cni's own phases (agent or API round trip, cache write, status hand-off)")
+	fmt.Printf("%-7s %4s | %9s %9s | %9s %9s | %9s | %4s | %9s %9s %9s\n", "mode", "att", "ADD p50", "ADD p99", "ovh p50", "ovh p99", "direct50", "API",
+		"resolve", "cache", "status")
 	for _, s := range strings.Split(*sizes, ",") {
 		if strings.TrimSpace(s) == "" {
 			continue
@@ -149,14 +152,21 @@ func run() error {
 			return fmt.Errorf("bad size %q", s)
 		}
 		for _, mode := range []string{"agent", "direct"} {
-			r, err := b.measure(mode, n)
+			rs, err := b.measure(mode, n)
 			if err != nil {
 				return fmt.Errorf("%s %d: %w", mode, n, err)
 			}
-			fmt.Printf("%-7s %4d | %9s %9s | %9s %9s | %9s | %4.1f\n", mode, n, benchutil.MS(r.add.P(50)), benchutil.MS(r.add.P(99)),
-				benchutil.MS(r.ovh.P(50)), benchutil.MS(r.ovh.P(99)), benchutil.MS(r.direct.P(50)), r.api)
-			if *verbose {
-				fmt.Printf("        last ADD: %s\n", r.lastTiming)
+			for k, r := range rs {
+				label := mode
+				if len(rs) > 1 {
+					label = fmt.Sprintf("%s %c", mode, 'A'+k)
+				}
+				fmt.Printf("%-7s %4d | %9s %9s | %9s %9s | %9s | %4.1f | %9s %9s %9s\n", label, n, benchutil.MS(r.add.P(50)), benchutil.MS(r.add.P(99)),
+					benchutil.MS(r.ovh.P(50)), benchutil.MS(r.ovh.P(99)), benchutil.MS(r.direct.P(50)), r.api,
+					benchutil.MS(r.phases["resolve"].P(50)), benchutil.MS(r.phases["cache"].P(50)), benchutil.MS(r.phases["status"].P(50)))
+				if *verbose {
+					fmt.Printf("        last ADD: %s\n", r.lastTiming)
+				}
 			}
 		}
 	}
@@ -420,8 +430,10 @@ func (b *bench) conf(mode string) ([]byte, string, error) {
 
 type result struct {
 	add, ovh, direct benchutil.Samples
-	api              float64
-	lastTiming       string
+	// phases are plexus-cni's own ADD phases (resolve, cache, status) from its timing lines.
+	phases     map[string]benchutil.Samples
+	api        float64
+	lastTiming string
 }
 
 var apiRe = regexp.MustCompile(`Resolved \d+ attachments \((\d+) API requests\)`)
@@ -431,17 +443,23 @@ func k8sArgs(pod, id string) string {
 }
 
 // exec runs plexus-cni once in the host netns, returns its wall time and its log.
-func (b *bench) exec(command, pod, id string, netns ns.NetNS, stdin []byte, logFile string) (time.Duration, string, error) {
+func (b *bench) exec(binary, command, pod, id string, netns ns.NetNS, stdin []byte, logFile string) (time.Duration, string, error) {
 	if err := os.Truncate(logFile, 0); err != nil && !os.IsNotExist(err) {
 		return 0, "", err
 	}
-	wall, err := benchutil.Exec(b.hostNS, benchutil.CNICall{Binary: b.plexus, Command: command, ContainerID: id,
+	wall, err := benchutil.Exec(b.hostNS, benchutil.CNICall{Binary: binary, Command: command, ContainerID: id,
 		Netns: netns.Path(), Args: k8sArgs(pod, id), Path: b.plugins, Stdin: stdin})
 	log, _ := os.ReadFile(logFile)
 	return wall, string(log), err
 }
 
-func (b *bench) measure(mode string, n int) (*result, error) {
+// measure runs mode with n attachments; with binary B as well (agent mode and -compare),
+// the two binaries take turns every iteration and the second result is B's.
+func (b *bench) measure(mode string, n int) ([]*result, error) {
+	binaries := []string{b.plexus}
+	if mode == "agent" && *compare != "" {
+		binaries = append(binaries, *compare)
+	}
 	stdin, logFile, err := b.conf(mode)
 	if err != nil {
 		return nil, err
@@ -456,40 +474,56 @@ func (b *bench) measure(mode string, n int) (*result, error) {
 	}
 	direct := libcni.NewCNIConfigWithCacheDir([]string{b.plugins}, filepath.Join(b.work, "direct-cache"), nil)
 	pod := fmt.Sprintf("size-%d", n)
-	r := &result{}
-	apiTotal := 0
+	results := make([]*result, len(binaries))
+	apiTotal := make([]int, len(binaries))
+	for k := range results {
+		results[k] = &result{phases: map[string]benchutil.Samples{}}
+	}
 	for i := range *iters + 1 {
-		id := fmt.Sprintf("%s-%d-%d", mode, n, i)
-		wall, log, err := b.exec("ADD", pod, id, b.podNS, stdin, logFile)
-		if err != nil {
-			return nil, err
+		for turn := range binaries {
+			k := (turn + i) % len(binaries)
+			id := fmt.Sprintf("%s-%d-%d-%d", mode, n, k, i)
+			wall, log, err := b.exec(binaries[k], "ADD", pod, id, b.podNS, stdin, logFile)
+			if err != nil {
+				return nil, err
+			}
+			if _, _, err := b.exec(binaries[k], "DEL", pod, id, b.podNS, stdin, logFile); err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				continue // warm-up
+			}
+			t, err := benchutil.LastTiming(log)
+			if err != nil {
+				return nil, err
+			}
+			r := results[k]
+			r.lastTiming = t.Line
+			for name, v := range t.Phases {
+				r.phases[name] = append(r.phases[name], v)
+			}
+			if a := apiRe.FindStringSubmatch(log); a != nil {
+				v, _ := strconv.Atoi(a[1])
+				apiTotal[k] += v
+			}
+			r.add = append(r.add, wall)
+			r.ovh = append(r.ovh, wall-t.Delegates)
 		}
-		if _, _, err := b.exec("DEL", pod, id, b.podNS, stdin, logFile); err != nil {
-			return nil, err
-		}
-		d, err := b.directAddDel(direct, "d"+id, b.podNS, cluster, mv, n)
+		d, err := b.directAddDel(direct, fmt.Sprintf("d%s-%d-%d", mode, n, i), b.podNS, cluster, mv, n)
 		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
-			continue // warm-up
+			continue
 		}
-		t, err := benchutil.LastTiming(log)
-		if err != nil {
-			return nil, err
+		for _, r := range results {
+			r.direct = append(r.direct, d)
 		}
-		del := t.Delegates
-		r.lastTiming = t.Line
-		if a := apiRe.FindStringSubmatch(log); a != nil {
-			v, _ := strconv.Atoi(a[1])
-			apiTotal += v
-		}
-		r.add = append(r.add, wall)
-		r.ovh = append(r.ovh, wall-del)
-		r.direct = append(r.direct, d)
 	}
-	r.api = float64(apiTotal) / float64(*iters)
-	return r, nil
+	for k, r := range results {
+		r.api = float64(apiTotal[k]) / float64(*iters)
+	}
+	return results, nil
 }
 
 func must(b []byte, err error) []byte {
@@ -570,9 +604,9 @@ func (b *bench) burstBench() error {
 					var err error
 					switch mode {
 					case "agent":
-						d, _, err = b.exec("ADD", pod, id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
+						d, _, err = b.exec(b.plexus, "ADD", pod, id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
 					case "local":
-						d, _, err = b.exec("ADD", pod, id, netnss[i], local, filepath.Join(b.work, "burst-local.log"))
+						d, _, err = b.exec(b.plexus, "ADD", pod, id, netnss[i], local, filepath.Join(b.work, "burst-local.log"))
 					default:
 						d, err = b.directAdd(direct, id, netnss[i], cluster, mv)
 					}
@@ -597,9 +631,9 @@ func (b *bench) burstBench() error {
 				id := fmt.Sprintf("%s-r%d-%03d", mode, round, i)
 				switch mode {
 				case "agent":
-					_, _, _ = b.exec("DEL", fmt.Sprintf("burst-%03d", i), id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
+					_, _, _ = b.exec(b.plexus, "DEL", fmt.Sprintf("burst-%03d", i), id, netnss[i], stdin, filepath.Join(b.work, "burst.log"))
 				case "local":
-					_, _, _ = b.exec("DEL", fmt.Sprintf("burst-%03d", i), id, netnss[i], local, filepath.Join(b.work, "burst-local.log"))
+					_, _, _ = b.exec(b.plexus, "DEL", fmt.Sprintf("burst-%03d", i), id, netnss[i], local, filepath.Join(b.work, "burst-local.log"))
 				default:
 					_ = b.hostNS.Do(func(ns.NetNS) error {
 						ctx := context.Background()
