@@ -94,38 +94,18 @@ func findDirect(binDirs []string) (string, error) {
 	return "", fmt.Errorf("%s not found in %v", DirectBinary, dirs)
 }
 
-// execWithStdin execs path with data as its stdin (a memfd, or an unlinked temp file where
-// memfd_create is refused), so the new image reads the configuration this one consumed.
+// execWithStdin execs path with data as its stdin (memFile), so the new image reads the
+// configuration this one consumed.
 func execWithStdin(path string, data []byte, env []string) error {
-	fd, err := unix.MemfdCreate("plexus-cni-stdin", 0)
+	f, err := memFile("plexus-cni-stdin", data)
 	if err != nil {
-		f, terr := os.CreateTemp("", "plexus-cni-stdin-")
-		if terr != nil {
-			return fmt.Errorf("memfd_create: %w; temp file: %w", err, terr)
-		}
-		_ = os.Remove(f.Name()) // unlinked: gone when the plugin exits
-		fd, err = unix.Dup(int(f.Fd()))
-		_ = f.Close()
-		if err != nil {
-			return fmt.Errorf("dup: %w", err)
-		}
+		return fmt.Errorf("failed to write stdin for %s: %w", path, err)
 	}
-	for rest := data; len(rest) > 0; {
-		n, err := unix.Write(fd, rest)
-		if err != nil {
-			return fmt.Errorf("failed to write stdin for %s: %w", path, err)
-		}
-		rest = rest[n:]
-	}
-	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
-		return fmt.Errorf("seek: %w", err)
-	}
-	if fd != 0 {
-		if err := unix.Dup3(fd, 0, 0); err != nil {
-			return fmt.Errorf("dup3: %w", err)
-		}
-		// Only fd 0 goes on: the original would be inherited by plexus-cni-direct and its delegates.
-		_ = unix.Close(fd)
+	// Only fd 0 goes on: the original (close-on-exec anyway) would otherwise be inherited by
+	// plexus-cni-direct and its delegates.
+	defer f.Close() //nolint:errcheck // reached only when exec fails
+	if err := unix.Dup3(int(f.Fd()), 0, 0); err != nil {
+		return fmt.Errorf("dup3: %w", err)
 	}
 	return syscall.Exec(path, []string{path}, env)
 }
