@@ -83,16 +83,20 @@ type Journal struct {
 	notify  chan struct{}
 	log     *os.File
 	records int
+	bytes   int64
 }
 
 // LogName is the log's file name in the journal directory.
 const LogName = "journal.log"
 
 // minCompactRecords is the smallest log (in records) that is rewritten; past it the log is
-// rewritten once it holds compactFactor times as many records as there are entries.
+// rewritten once it holds compactFactor times as many records as there are entries, or once
+// it has grown by maxLogGrowth bytes with at least twice as many records as entries (entries
+// with many events make large records).
 const (
 	minCompactRecords = 1024
 	compactFactor     = 8
+	maxLogGrowth      = 16 << 20
 )
 
 // record is one line of the log.
@@ -248,7 +252,7 @@ func (j *Journal) compact() error {
 	if j.log != nil {
 		_ = j.log.Close() // replaced; every record in it is in the new file
 	}
-	j.log, j.records = log, len(keys)
+	j.log, j.records, j.bytes = log, len(keys), 0
 	return nil
 }
 
@@ -421,11 +425,13 @@ func (j *Journal) append(r record) error {
 		}
 	}
 	j.records++
-	if j.records >= minCompactRecords && j.records >= compactFactor*len(j.entries) {
+	j.bytes += int64(len(b))
+	if (j.records >= minCompactRecords && j.records >= compactFactor*len(j.entries)) ||
+		(j.bytes >= maxLogGrowth && j.records >= 2*len(j.entries)) {
 		if err := j.compact(); err != nil {
 			// The record is in the log, which stays valid: report success and try to
 			// rewrite it again after another minCompactRecords records.
-			j.records = 0
+			j.records, j.bytes = 0, 0
 		}
 	}
 	return nil

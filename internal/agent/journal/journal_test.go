@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -215,4 +216,25 @@ func TestEventsAreBounded(t *testing.T) {
 		g.Expect(j.Append(pod, &api.StatusReport{Events: []api.Event{ev("X")}})).To(Succeed())
 	}
 	g.Expect(j.Pending()[0].Events).To(HaveLen(MaxEvents))
+}
+
+// Large records (pods with many long events) trigger the rewrite by size as well.
+func TestLargeRecordsAreCompactedBySize(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	j, err := Open(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	long := api.Event{Type: api.EventTypeWarning, Reason: "AttachmentFailed", Message: strings.Repeat("x", 4096)}
+	var max, rec int64
+	for range 200 {
+		g.Expect(j.Append(pod, &api.StatusReport{UID: "u1", Events: []api.Event{long}})).To(Succeed())
+		fi, err := os.Stat(filepath.Join(dir, LogName))
+		g.Expect(err).NotTo(HaveOccurred())
+		max = max64(max, fi.Size())
+	}
+	b, err := json.Marshal(record{Put: j.Pending()[0]})
+	g.Expect(err).NotTo(HaveOccurred())
+	rec = int64(len(b))
+	g.Expect(200 * rec).To(BeNumerically(">", 2*maxLogGrowth), "the test writes well past the size trigger")
+	g.Expect(max).To(BeNumerically("<=", maxLogGrowth+2*rec), "the log is rewritten once it has grown by maxLogGrowth")
 }
