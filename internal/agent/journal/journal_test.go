@@ -235,6 +235,6 @@ func TestLargeRecordsAreCompactedBySize(t *testing.T) {
 	b, err := json.Marshal(record{Put: j.Pending()[0]})
 	g.Expect(err).NotTo(HaveOccurred())
 	rec = int64(len(b))
-	g.Expect(200 * rec).To(BeNumerically(">", 2*maxLogGrowth), "the test writes well past the size trigger")
+	g.Expect(200*rec).To(BeNumerically(">", 2*maxLogGrowth), "the test writes well past the size trigger")
 	g.Expect(max).To(BeNumerically("<=", maxLogGrowth+2*rec), "the log is rewritten once it has grown by maxLogGrowth")
 }
