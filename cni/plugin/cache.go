@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/containernetworking/cni/pkg/utils"
 )
 
 // cacheVersion is bumped when cacheEntry changes incompatibly.
@@ -59,23 +61,10 @@ type delegate struct {
 	ClaimsDefaultRoute bool     `json:"claimsDefaultRoute,omitempty"`
 }
 
-// validContainerID reports whether id matches [A-Za-z0-9][A-Za-z0-9_.-]* (libcni's rule),
-// so it can name a file. Written out: a package-level regexp is compiled on every exec.
-func validContainerID(id string) bool {
-	if id == "" || id[0] == '_' || id[0] == '.' || id[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
 func cachePath(cniDir, containerID string) (string, error) {
-	if !validContainerID(containerID) {
+	// libcni's own container-ID rule (its regexp is compiled at init anyway), which also
+	// keeps the ID a single path element.
+	if utils.ValidateContainerID(containerID) != nil {
 		return "", fmt.Errorf("container ID %q cannot name a cache file", containerID)
 	}
 	return filepath.Join(cniDir, "delegates", containerID+".json"), nil

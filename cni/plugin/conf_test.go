@@ -123,12 +123,14 @@ func TestCacheRoundTrip(t *testing.T) {
 	g.Expect(saveCache(dir, &cacheEntry{ContainerID: "../escape"})).To(MatchError(ContainSubstring("cannot name a cache file")))
 }
 
-func TestValidContainerID(t *testing.T) {
+func TestCachePathContainerIDs(t *testing.T) {
 	g := NewWithT(t)
 	for _, id := range []string{"abc", "0", "A1_b.c-d", "6f0e5a4e-0000-4000-8000-000000000001", strings.Repeat("f", 64)} {
-		g.Expect(validContainerID(id)).To(BeTrue(), id)
+		_, err := cachePath("/c", id)
+		g.Expect(err).NotTo(HaveOccurred(), id)
 	}
 	for _, id := range []string{"", "_a", ".a", "-a", "..", "../escape", "a/b", "a b", "a\x00", "ä", "a:b"} {
-		g.Expect(validContainerID(id)).To(BeFalse(), id)
+		_, err := cachePath("/c", id)
+		g.Expect(err).To(MatchError(ContainSubstring("cannot name a cache file")), id)
 	}
 }
