@@ -66,7 +66,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (bool, error) {
 		return false, fmt.Errorf("failed to rename %s to %s: %w", tmp.Name(), path, err)
 	}
 	done = true
-	return true, syncDir(dir)
+	return true, SyncDir(dir)
 }
 
 // CopyFileAtomic copies src to dst like WriteFileAtomic, comparing the content first so an
@@ -129,7 +129,8 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory, making the renames and creations in it durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("failed to open %s: %w", dir, err)

@@ -318,7 +318,7 @@ func (i *Installer) Uninstall() error {
 	if err := os.Remove(filepath.Join(i.ConfDir, AgentManagedMarker)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("failed to remove the agent marker: %w", err)
 	}
-	return syncDir(i.ConfDir)
+	return SyncDir(i.ConfDir)
 }
 
 func boolInt(b bool) int {

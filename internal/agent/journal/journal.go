@@ -30,6 +30,7 @@ import (
 	"sync"
 
 	"github.com/plexus-net/plexus/cni/api"
+	"github.com/plexus-net/plexus/internal/agent/install"
 	"github.com/plexus-net/plexus/internal/netattach"
 )
 
@@ -242,7 +243,7 @@ func (j *Journal) compact() error {
 		_ = os.Remove(tmp.Name()) // best effort
 		return fmt.Errorf("failed to install the journal: %w", err)
 	}
-	if err := syncDir(j.dir); err != nil {
+	if err := install.SyncDir(j.dir); err != nil {
 		return err
 	}
 	log, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
@@ -253,18 +254,6 @@ func (j *Journal) compact() error {
 		_ = j.log.Close() // replaced; every record in it is in the new file
 	}
 	j.log, j.records, j.bytes = log, len(keys), 0
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("failed to open %s: %w", dir, err)
-	}
-	defer d.Close() //nolint:errcheck // read-only
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("failed to fsync %s: %w", dir, err)
-	}
 	return nil
 }
 
